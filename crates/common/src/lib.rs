@@ -1,0 +1,15 @@
+//! What every hook shares: settings, SDK configuration, logging, pipeline events, the gate model,
+//! secrets and the Slack client. Functions wire these together in their `main.rs`; decisions stay in
+//! each function's library, as pure functions over the types defined here.
+
+pub mod aws;
+mod error;
+pub mod events;
+pub mod gate;
+pub mod secrets;
+pub mod settings;
+pub mod slack;
+pub mod telemetry;
+pub mod text;
+
+pub use error::Error;

@@ -1,0 +1,111 @@
+//! Deployment-wide settings from environment variables, read once at start-up with errors that name the
+//! variable, say what was wrong, and how to fix it.
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+
+/// Where settings come from: the process environment in Lambda, a table in tests.
+pub struct Env {
+    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+}
+
+impl Env {
+    pub fn process() -> Env {
+        Env { lookup: Box::new(|name| std::env::var(name).ok()) }
+    }
+
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Env { lookup: Box::new(move |name| map.get(name).cloned()) }
+    }
+
+    /// The variable's value, treating empty or blank as unset (CloudFormation passes empty parameters as "").
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &str, fix: &str) -> Result<String, Error> {
+        self.optional(name).ok_or_else(|| Error::Setting {
+            name: name.to_owned(),
+            problem: "is not set".to_owned(),
+            fix: fix.to_owned(),
+        })
+    }
+
+    /// Parses a JSON setting; errors name the path inside the document (`[1].secret_id`).
+    pub fn json<T: DeserializeOwned>(&self, name: &str, fix: &str) -> Result<Option<T>, Error> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(None);
+        };
+        parse_json(&raw).map(Some).map_err(|problem| Error::Setting {
+            name: name.to_owned(),
+            problem,
+            fix: fix.to_owned(),
+        })
+    }
+}
+
+/// Deserializes JSON text, describing a failure by where it happened (`routes[0].pipeline: missing field`).
+pub fn parse_json<T: DeserializeOwned>(raw: &str) -> Result<T, String> {
+    let deserializer = &mut serde_json::Deserializer::from_str(raw);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            format!("is not valid JSON of the expected shape: {inner}")
+        } else {
+            format!("at `{path}`: {inner}")
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Route {
+        pipeline: String,
+        secret_id: String,
+    }
+
+    #[test]
+    fn required_names_the_variable_and_the_fix() {
+        let env = Env::from_pairs(&[("BLANK", "  ")]);
+        for name in ["MISSING", "BLANK"] {
+            let err = env.required(name, "set it to the secret's name").unwrap_err().to_string();
+            assert!(err.contains(name), "{err}");
+            assert!(err.contains("is not set"), "{err}");
+            assert!(err.contains("set it to the secret's name"), "{err}");
+        }
+        assert_eq!(Env::from_pairs(&[("X", " v ")]).required("X", "").unwrap(), "v");
+    }
+
+    #[test]
+    fn json_errors_point_inside_the_document() {
+        let cases = [
+            (r#"[{"pipeline": "a"}]"#, "at `[0]`: missing field `secret_id`"),
+            (r#"[{"pipeline": "a", "secret_id": 3}]"#, "at `[0].secret_id`: invalid type: integer"),
+            (r#"[{"pipeline": "a", "secret_id": "s", "colour": 1}]"#, "unknown field `colour`"),
+            ("{not json", "is not valid JSON"),
+        ];
+        for (raw, expected) in cases {
+            let env = Env::from_pairs(&[("ROUTES", raw)]);
+            let err = env.json::<Vec<Route>>("ROUTES", "see README").unwrap_err().to_string();
+            assert!(err.starts_with("setting ROUTES: "), "{err}");
+            assert!(err.contains(expected), "{raw}: {err}");
+        }
+    }
+
+    #[test]
+    fn json_unset_is_none_and_valid_parses() {
+        let env = Env::from_pairs(&[("ROUTES", r#"[{"pipeline": "p-*", "secret_id": "s"}]"#)]);
+        assert_eq!(env.json::<Vec<Route>>("UNSET", "").unwrap(), None);
+        let routes = env.json::<Vec<Route>>("ROUTES", "").unwrap().unwrap();
+        assert_eq!(routes, vec![Route { pipeline: "p-*".into(), secret_id: "s".into() }]);
+    }
+}
