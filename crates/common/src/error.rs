@@ -21,7 +21,12 @@ pub enum Error {
 
     /// Slack stayed unavailable (5xx, rate limits, network) within the time the invocation had.
     #[error("Slack route `{route}` unavailable after {attempts} attempt(s) in {elapsed:?}: {last_problem}")]
-    SlackUnavailable { route: String, attempts: u32, elapsed: Duration, last_problem: String },
+    SlackUnavailable {
+        route: String,
+        attempts: u32,
+        elapsed: Duration,
+        last_problem: String,
+    },
 }
 
 impl Error {

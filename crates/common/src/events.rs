@@ -123,8 +123,9 @@ pub fn parse(event: &Value) -> Result<Incoming, Error> {
             .map(str::to_owned)
             .ok_or_else(|| Error::Event {
                 field: name.to_owned(),
-                problem: "missing or not a string; expected an EventBridge event (is the rule's target input transformed?)"
-                    .to_owned(),
+                problem:
+                    "missing or not a string; expected an EventBridge event (is the rule's target input transformed?)"
+                        .to_owned(),
             })
     };
     let source = field("source")?;
@@ -135,7 +136,10 @@ pub fn parse(event: &Value) -> Result<Incoming, Error> {
     // Re-serialising keeps serde_path_to_error's field paths (`detail.execution-id`) for the message.
     parse_json::<PipelineStateChange>(&event.to_string())
         .map(|change| Incoming::StateChange(Box::new(change)))
-        .map_err(|problem| Error::Event { field: "detail".to_owned(), problem })
+        .map_err(|problem| Error::Event {
+            field: "detail".to_owned(),
+            problem,
+        })
 }
 
 /// The CodePipeline console page of one execution, as AWS's own notifiers link it.
@@ -177,13 +181,18 @@ mod tests {
             let mut event = action_failed();
             event["detail"]["version"] = detail_version;
             event["detail"]["type"]["version"] = type_version;
-            let Incoming::StateChange(change) = parse(&event).unwrap() else { panic!("not a state change") };
+            let Incoming::StateChange(change) = parse(&event).unwrap() else {
+                panic!("not a state change")
+            };
             assert_eq!(change.level(), Some(Level::Action));
             assert_eq!(change.detail.state, State::Failed);
             assert_eq!(change.detail.stage.as_deref(), Some("Build"));
             let result = change.detail.execution_result.unwrap();
             assert_eq!(result.error_code.as_deref(), Some("JobFailed"));
-            assert_eq!(change.detail.action_type.unwrap().provider.as_deref(), Some("CodeBuild"));
+            assert_eq!(
+                change.detail.action_type.unwrap().provider.as_deref(),
+                Some("CodeBuild")
+            );
         }
     }
 
@@ -201,17 +210,35 @@ mod tests {
     fn unknown_states_parse_as_other() {
         let mut event = action_failed();
         event["detail"]["state"] = json!("PAUSED_FOR_LUNCH");
-        let Incoming::StateChange(change) = parse(&event).unwrap() else { panic!() };
+        let Incoming::StateChange(change) = parse(&event).unwrap() else {
+            panic!()
+        };
         assert_eq!(change.detail.state, State::Other);
     }
 
     #[test]
     fn malformed_events_name_the_field() {
         let cases: [(&dyn Fn(&mut Value), &str); 5] = [
-            (&|e| e["detail"].as_object_mut().unwrap().remove("execution-id").map(drop).unwrap(), "execution-id"),
+            (
+                &|e| {
+                    e["detail"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("execution-id")
+                        .map(drop)
+                        .unwrap()
+                },
+                "execution-id",
+            ),
             (&|e| e["detail"]["pipeline"] = json!(42), "detail.pipeline"),
-            (&|e| e.as_object_mut().unwrap().remove("detail").map(drop).unwrap(), "detail"),
-            (&|e| e.as_object_mut().unwrap().remove("detail-type").map(drop).unwrap(), "detail-type"),
+            (
+                &|e| e.as_object_mut().unwrap().remove("detail").map(drop).unwrap(),
+                "detail",
+            ),
+            (
+                &|e| e.as_object_mut().unwrap().remove("detail-type").map(drop).unwrap(),
+                "detail-type",
+            ),
             (&|e| *e = json!("just a string"), "source"),
         ];
         for (break_it, expected) in cases {

@@ -12,7 +12,10 @@ pub enum Decision {
     /// Stop the release; the reason says why.
     Reject { reason: String },
     /// Leave the approval pending; the scheduled sweep decides again after `recheck_after`.
-    Hold { reason: String, recheck_after: DateTime<Utc> },
+    Hold {
+        reason: String,
+        recheck_after: DateTime<Utc>,
+    },
 }
 
 impl Decision {
@@ -65,7 +68,10 @@ mod tests {
         for policy in [FailurePolicy::Hold, FailurePolicy::Reject] {
             let decision = policy.on_error("DescribeAlarms timed out", now, chrono::Duration::minutes(5));
             assert!(!decision.is_approve());
-            assert!(decision.explanation().contains("DescribeAlarms timed out"), "{decision:?}");
+            assert!(
+                decision.explanation().contains("DescribeAlarms timed out"),
+                "{decision:?}"
+            );
         }
         assert_eq!(
             FailurePolicy::Hold.on_error("x", now, chrono::Duration::minutes(5)),

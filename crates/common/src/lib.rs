@@ -6,6 +6,7 @@ pub mod aws;
 mod error;
 pub mod events;
 pub mod gate;
+pub mod runtime;
 pub mod secrets;
 pub mod settings;
 pub mod slack;

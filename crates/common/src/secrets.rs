@@ -57,7 +57,10 @@ pub struct WebhookStore {
 
 impl WebhookStore {
     pub fn new(client: aws_sdk_secretsmanager::Client) -> WebhookStore {
-        WebhookStore { client, cache: Mutex::new(HashMap::new()) }
+        WebhookStore {
+            client,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     pub async fn webhook(&self, secret_id: &str) -> Result<Webhook, Error> {
@@ -66,17 +69,23 @@ impl WebhookStore {
         {
             return Ok(webhook.clone());
         }
-        let output = self.client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
-            // The SDK's error names the code (ResourceNotFoundException, AccessDeniedException, ...);
-            // it never contains the secret's value.
-            Error::Secret {
-                secret_id: secret_id.to_owned(),
-                problem: format!(
-                    "GetSecretValue failed: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                ),
-            }
-        })?;
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| {
+                // The SDK's error names the code (ResourceNotFoundException, AccessDeniedException, ...);
+                // it never contains the secret's value.
+                Error::Secret {
+                    secret_id: secret_id.to_owned(),
+                    problem: format!(
+                        "GetSecretValue failed: {}",
+                        aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                    ),
+                }
+            })?;
         let value = output.secret_string().ok_or_else(|| Error::Secret {
             secret_id: secret_id.to_owned(),
             problem: "has no SecretString (binary secrets are not supported); store the webhook URL as text".to_owned(),
@@ -109,12 +118,19 @@ mod tests {
         assert_eq!(Webhook::parse("s", URL).unwrap().url(), URL);
         let json = format!("{{\"webhook_url\": \"{URL}\"}}");
         assert_eq!(Webhook::parse("s", &json).unwrap().url(), URL);
-        assert_eq!(format!("{:?}", Webhook::parse("s", URL).unwrap()), "Webhook(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Webhook::parse("s", URL).unwrap()),
+            "Webhook(<redacted>)"
+        );
     }
 
     #[test]
     fn rejects_non_urls_without_echoing_the_value() {
-        for bad in ["hooks.slack.com/services/T0/B0/SECRETPART", "{\"url\": \"SECRETPART\"}", "https://a b/SECRETPART"] {
+        for bad in [
+            "hooks.slack.com/services/T0/B0/SECRETPART",
+            "{\"url\": \"SECRETPART\"}",
+            "https://a b/SECRETPART",
+        ] {
             let err = Webhook::parse("team/slack", bad).unwrap_err().to_string();
             assert!(err.contains("team/slack"), "{err}");
             assert!(!err.contains("SECRETPART"), "secret leaked into: {err}");
@@ -140,11 +156,20 @@ mod tests {
     async fn missing_secret_is_a_clear_error() {
         let rule = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_error(|| {
             GetSecretValueError::ResourceNotFoundException(
-                ResourceNotFoundException::builder().message("can't find the specified secret").build(),
+                ResourceNotFoundException::builder()
+                    .message("can't find the specified secret")
+                    .build(),
             )
         });
         let client = mock_client!(aws_sdk_secretsmanager, [&rule]);
-        let err = WebhookStore::new(client).webhook("slack/missing").await.unwrap_err().to_string();
-        assert!(err.contains("slack/missing") && err.contains("ResourceNotFoundException"), "{err}");
+        let err = WebhookStore::new(client)
+            .webhook("slack/missing")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("slack/missing") && err.contains("ResourceNotFoundException"),
+            "{err}"
+        );
     }
 }

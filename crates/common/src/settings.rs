@@ -14,17 +14,23 @@ pub struct Env {
 
 impl Env {
     pub fn process() -> Env {
-        Env { lookup: Box::new(|name| std::env::var(name).ok()) }
+        Env {
+            lookup: Box::new(|name| std::env::var(name).ok()),
+        }
     }
 
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        Env { lookup: Box::new(move |name| map.get(name).cloned()) }
+        Env {
+            lookup: Box::new(move |name| map.get(name).cloned()),
+        }
     }
 
     /// The variable's value, treating empty or blank as unset (CloudFormation passes empty parameters as "").
     pub fn optional(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn required(&self, name: &str, fix: &str) -> Result<String, Error> {
@@ -77,7 +83,10 @@ mod tests {
     fn required_names_the_variable_and_the_fix() {
         let env = Env::from_pairs(&[("BLANK", "  ")]);
         for name in ["MISSING", "BLANK"] {
-            let err = env.required(name, "set it to the secret's name").unwrap_err().to_string();
+            let err = env
+                .required(name, "set it to the secret's name")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(name), "{err}");
             assert!(err.contains("is not set"), "{err}");
             assert!(err.contains("set it to the secret's name"), "{err}");
@@ -89,8 +98,14 @@ mod tests {
     fn json_errors_point_inside_the_document() {
         let cases = [
             (r#"[{"pipeline": "a"}]"#, "at `[0]`: missing field `secret_id`"),
-            (r#"[{"pipeline": "a", "secret_id": 3}]"#, "at `[0].secret_id`: invalid type: integer"),
-            (r#"[{"pipeline": "a", "secret_id": "s", "colour": 1}]"#, "unknown field `colour`"),
+            (
+                r#"[{"pipeline": "a", "secret_id": 3}]"#,
+                "at `[0].secret_id`: invalid type: integer",
+            ),
+            (
+                r#"[{"pipeline": "a", "secret_id": "s", "colour": 1}]"#,
+                "unknown field `colour`",
+            ),
             ("{not json", "is not valid JSON"),
         ];
         for (raw, expected) in cases {
@@ -106,6 +121,12 @@ mod tests {
         let env = Env::from_pairs(&[("ROUTES", r#"[{"pipeline": "p-*", "secret_id": "s"}]"#)]);
         assert_eq!(env.json::<Vec<Route>>("UNSET", "").unwrap(), None);
         let routes = env.json::<Vec<Route>>("ROUTES", "").unwrap().unwrap();
-        assert_eq!(routes, vec![Route { pipeline: "p-*".into(), secret_id: "s".into() }]);
+        assert_eq!(
+            routes,
+            vec![Route {
+                pipeline: "p-*".into(),
+                secret_id: "s".into()
+            }]
+        );
     }
 }

@@ -19,8 +19,7 @@ pub fn escape(text: &str) -> String {
 
 /// A mrkdwn link; `None` when the URL could break out of the link syntax or is not http(s).
 pub fn link(url: &str, label: &str) -> Option<String> {
-    let safe = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(['|', '>', '<', ' ', '\n']);
+    let safe = (url.starts_with("https://") || url.starts_with("http://")) && !url.contains(['|', '>', '<', ' ', '\n']);
     safe.then(|| format!("<{url}|{}>", escape(label)))
 }
 
@@ -62,13 +61,24 @@ mod tests {
 
     #[test]
     fn escapes_user_text() {
-        assert_eq!(escape("fix <!channel> & <http://x|y>"), "fix &lt;!channel&gt; &amp; &lt;http://x|y&gt;");
+        assert_eq!(
+            escape("fix <!channel> & <http://x|y>"),
+            "fix &lt;!channel&gt; &amp; &lt;http://x|y&gt;"
+        );
     }
 
     #[test]
     fn links_only_safe_urls() {
-        assert_eq!(link("https://x.test/a?b=1", "run <1>"), Some("<https://x.test/a?b=1|run &lt;1&gt;>".into()));
-        for bad in ["javascript:alert(1)", "https://x.test/a|b", "https://x.test/>", "ftp://x"] {
+        assert_eq!(
+            link("https://x.test/a?b=1", "run <1>"),
+            Some("<https://x.test/a?b=1|run &lt;1&gt;>".into())
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "https://x.test/a|b",
+            "https://x.test/>",
+            "ftp://x",
+        ] {
             assert_eq!(link(bad, "l"), None, "{bad}");
         }
     }
@@ -76,8 +86,14 @@ mod tests {
     #[test]
     fn blocks_stay_within_slack_limits() {
         let long = "x".repeat(10_000);
-        assert_eq!(header(&long)["text"]["text"].as_str().unwrap().chars().count(), HEADER_TEXT);
-        assert_eq!(section(&long)["text"]["text"].as_str().unwrap().chars().count(), SECTION_TEXT);
+        assert_eq!(
+            header(&long)["text"]["text"].as_str().unwrap().chars().count(),
+            HEADER_TEXT
+        );
+        assert_eq!(
+            section(&long)["text"]["text"].as_str().unwrap().chars().count(),
+            SECTION_TEXT
+        );
         let many: Vec<(&str, String)> = (0..15).map(|_| ("label", long.clone())).collect();
         let f = fields(&many);
         assert_eq!(f["fields"].as_array().unwrap().len(), FIELDS);

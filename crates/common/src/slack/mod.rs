@@ -22,7 +22,10 @@ pub struct SlackMessage {
 impl SlackMessage {
     pub fn new(text: impl Into<String>, mut blocks: Vec<Value>) -> SlackMessage {
         blocks.truncate(blocks::MAX_BLOCKS);
-        SlackMessage { text: crate::text::truncate(&text.into(), 3000), blocks }
+        SlackMessage {
+            text: crate::text::truncate(&text.into(), 3000),
+            blocks,
+        }
     }
 }
 
@@ -120,7 +123,10 @@ impl SlackClient {
                 break;
             }
             attempts += 1;
-            let wait = match self.attempt(webhook, message, self.policy.request_timeout.min(remaining)).await {
+            let wait = match self
+                .attempt(webhook, message, self.policy.request_timeout.min(remaining))
+                .await
+            {
                 Ok((status, retry_after, body)) => match classify(status, retry_after.as_deref()) {
                     Verdict::Delivered => return Ok(Delivery { attempts }),
                     Verdict::Permanent => {
@@ -154,7 +160,12 @@ impl SlackClient {
             tracing::warn!(route, attempt = attempts, wait_ms = wait.as_millis() as u64, problem = %last_problem, "Slack did not accept the message yet; retrying");
             tokio::time::sleep(wait).await;
         }
-        Err(Error::SlackUnavailable { route: route.to_owned(), attempts, elapsed: started.elapsed(), last_problem })
+        Err(Error::SlackUnavailable {
+            route: route.to_owned(),
+            attempts,
+            elapsed: started.elapsed(),
+            last_problem,
+        })
     }
 
     /// One POST; transport failures are described without the URL (reqwest would include it).

@@ -1,0 +1,140 @@
+//! The edge: parse, triage, enrich, render, send. Errors that deserve a retry are returned, so Lambda's
+//! retries and the dead-letter queue keep the event; nothing is dropped silently.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hooks_common::events;
+use hooks_common::secrets::WebhookStore;
+use hooks_common::slack::SlackClient;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::NotifierError;
+use crate::enrich::{self, Enrichment};
+use crate::message;
+use crate::routing::SlackRoutes;
+use crate::triage::{Triage, triage};
+
+/// What an invocation did; returned to Lambda (and visible in the simulator and `make invoke`).
+#[derive(Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Notified { route: String, attempts: u32 },
+    Duplicate { key: String },
+    Ignored { reason: String },
+}
+
+/// Time kept back from the deadline so the runtime can report the result.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
+/// The most enrichment may take: details help, but the message matters more.
+const ENRICHMENT_BUDGET: Duration = Duration::from_secs(6);
+
+/// Failures notified recently by this container, so a re-delivered event does not post twice.
+/// Bounded in size and age; duplicates that reach another container are not caught (no database).
+struct RecentFailures {
+    entries: VecDeque<(String, Instant)>,
+}
+
+impl RecentFailures {
+    const CAPACITY: usize = 512;
+    const REMEMBER_FOR: Duration = Duration::from_secs(15 * 60);
+
+    fn contains(&mut self, key: &str) -> bool {
+        self.entries.retain(|(_, at)| at.elapsed() < Self::REMEMBER_FOR);
+        self.entries.iter().any(|(k, _)| k == key)
+    }
+
+    fn insert(&mut self, key: String) {
+        if self.entries.len() == Self::CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back((key, Instant::now()));
+    }
+}
+
+pub struct Notifier {
+    pipelines: aws_sdk_codepipeline::Client,
+    webhooks: WebhookStore,
+    slack: SlackClient,
+    routes: SlackRoutes,
+    recent: Mutex<RecentFailures>,
+}
+
+impl Notifier {
+    pub fn new(
+        pipelines: aws_sdk_codepipeline::Client,
+        webhooks: WebhookStore,
+        slack: SlackClient,
+        routes: SlackRoutes,
+    ) -> Notifier {
+        Notifier {
+            pipelines,
+            webhooks,
+            slack,
+            routes,
+            recent: Mutex::new(RecentFailures {
+                entries: VecDeque::new(),
+            }),
+        }
+    }
+
+    pub async fn handle(&self, event: &Value, deadline: Instant) -> Result<Outcome, NotifierError> {
+        let failure = match triage(events::parse(event)?)? {
+            Triage::Ignore(reason) => {
+                tracing::info!(%reason, "event ignored");
+                return Ok(Outcome::Ignored { reason });
+            }
+            Triage::Notify(failure) => failure,
+        };
+        let key = failure.key();
+        if self.recent.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+            tracing::info!(%key, "failure already notified by this container; duplicate delivery skipped");
+            return Ok(Outcome::Duplicate { key });
+        }
+        tracing::info!(pipeline = %failure.pipeline, execution_id = %failure.execution_id, stage = %failure.stage,
+            action = %failure.action, "action failed; notifying");
+
+        let deadline = deadline.checked_sub(DEADLINE_MARGIN).unwrap_or(deadline);
+        // Enrichment gets at most a third of the time left, so the message always has time to be sent.
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let budget = ENRICHMENT_BUDGET.min(remaining / 3);
+        let enrichment = if budget < Duration::from_millis(200) {
+            Enrichment::unavailable("no time left to ask CodePipeline")
+        } else {
+            enrich::gather(&self.pipelines, &failure, budget).await
+        };
+        for problem in [
+            enrichment.revisions.as_ref().err(),
+            enrichment.action_run.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            tracing::warn!(%problem, "sending without some details");
+        }
+        let message = message::render(&failure, &enrichment);
+
+        let destination = self.routes.destination(&failure.pipeline);
+        let webhook = self.webhooks.webhook(&destination.secret_id).await?;
+        match self.slack.post(&destination.label, &webhook, &message, deadline).await {
+            Ok(delivery) => {
+                self.recent.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+                tracing::info!(route = %destination.label, attempts = delivery.attempts, "Slack message delivered");
+                Ok(Outcome::Notified {
+                    route: destination.label,
+                    attempts: delivery.attempts,
+                })
+            }
+            Err(error) => {
+                if matches!(error, hooks_common::Error::SlackRejected { .. }) {
+                    // The webhook may have been rotated: read the secret again on the retry.
+                    self.webhooks.forget(&destination.secret_id).await;
+                }
+                tracing::error!(error = %error, "Slack message not delivered; failing the invocation so it is retried");
+                Err(error.into())
+            }
+        }
+    }
+}
