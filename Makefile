@@ -1,0 +1,65 @@
+# codepipeline-hooks: build, test, demo and deploy. `make` alone lists the targets.
+#
+# Every cargo command honours CARGO_TARGET_DIR (.ci/run sets one outside the clone so runs are incremental);
+# the paths to built binaries below follow it.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+CARGO ?= cargo
+SAM ?= sam
+TARGET_DIR := $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
+RELEASE_DIR := $(TARGET_DIR)/release
+SIM := $(RELEASE_DIR)/pipeline-sim
+
+# The function binaries that get deployed (pipeline-sim is test and demo only and is never packaged).
+FUNCTIONS := failure-notifier
+
+# `make invoke FUNCTION=... EVENT=...`
+FUNCTION ?= failure-notifier
+EVENT ?= events/failure-notifier.action-failed.json
+
+.PHONY: help test demo build lint invoke package deploy
+
+help: ## List the targets
+	@echo 'codepipeline-hooks: make <target>'
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 12
+
+# End-to-end tests run the dev-profile binaries the first step builds (the dev profile optimises
+# dependencies, so they are quick), hence the explicit build before `cargo test`.
+test: ## Build every binary, run all unit and end-to-end tests, lint the SAM template
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace
+	scripts/lint-template.sh
+
+demo: ## Play a release of a sample pipeline through the local simulator (no AWS account needed)
+	$(CARGO) build --workspace --release --bins
+	$(SIM) demo --bin-dir $(RELEASE_DIR)
+
+build: ## Release build of every binary (host architecture)
+	$(CARGO) build --workspace --release --bins
+
+lint: ## rustfmt check, clippy with warnings as errors, SAM template lint
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/lint-template.sh
+
+invoke: ## Run one function on one event locally: make invoke FUNCTION=failure-notifier EVENT=events/<file>.json
+	$(CARGO) build --workspace --release --bins
+	$(SIM) invoke --bin-dir $(RELEASE_DIR) --function $(FUNCTION) --event $(EVENT)
+
+# Cross-compiles for Lambda (arm64) into $(TARGET_DIR)/lambda/<function>/bootstrap.zip. Needs, once:
+#   pip install cargo-lambda ziglang            (cargo-lambda links with zig)
+#   rustup target add aarch64-unknown-linux-gnu (the aarch64 standard library)
+# Tests and the demo never need these: they run host builds.
+package: ## Build deployable arm64 zips with cargo-lambda (needs cargo-lambda, zig, aarch64 std)
+	$(CARGO) lambda build --release --arm64 --output-format zip $(addprefix --bin ,$(FUNCTIONS))
+
+# SAM runs cargo-lambda once per function; an absolute CARGO_TARGET_DIR makes them share one target dir, so the
+# workspace compiles once. --beta-features: SAM's rust-cargolambda build method is still a preview feature and
+# would otherwise stop to ask. Needs the same tools as `package`, plus the SAM CLI and AWS credentials.
+deploy: ## sam build + sam deploy --guided (needs SAM CLI, cargo-lambda, zig, aarch64 std, AWS credentials)
+	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) $(SAM) build --beta-features
+	$(SAM) deploy --guided
