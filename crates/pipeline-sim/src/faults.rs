@@ -1,0 +1,81 @@
+//! Fault injection: make the next N calls of a service (or one operation) fail or stall.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The simulated services, as the router recognises them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    CodePipeline,
+    SecretsManager,
+    Slack,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// HTTP 500 with the service's internal-error shape; the SDK retries it as transient.
+    ServerError,
+    /// HTTP 400 `ThrottlingException`; the SDK retries it as throttling.
+    Throttle,
+    /// Answer normally, but only after this long.
+    Delay(Duration),
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub service: Service,
+    /// `None` matches every operation of the service.
+    pub operation: Option<String>,
+    pub kind: FaultKind,
+    /// How many matching calls this fault applies to.
+    pub times: u32,
+}
+
+impl Fault {
+    pub fn new(service: Service, kind: FaultKind) -> Fault {
+        Fault {
+            service,
+            operation: None,
+            kind,
+            times: u32::MAX,
+        }
+    }
+    pub fn on(mut self, operation: &str) -> Fault {
+        self.operation = Some(operation.to_owned());
+        self
+    }
+    pub fn times(mut self, times: u32) -> Fault {
+        self.times = times;
+        self
+    }
+}
+
+#[derive(Default)]
+pub struct FaultPlan {
+    faults: Mutex<Vec<Fault>>,
+}
+
+impl FaultPlan {
+    pub fn inject(&self, fault: Fault) {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
+    }
+
+    pub fn clear(&self) {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The fault that applies to this call, if any, counting it against the fault's budget.
+    pub fn take(&self, service: Service, operation: &str) -> Option<FaultKind> {
+        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let index = faults.iter().position(|f| {
+            f.service == service && f.times > 0 && f.operation.as_deref().is_none_or(|op| op == operation)
+        })?;
+        let fault = &mut faults[index];
+        fault.times -= 1;
+        let kind = fault.kind.clone();
+        if fault.times == 0 {
+            faults.remove(index);
+        }
+        Some(kind)
+    }
+}

@@ -1,0 +1,93 @@
+//! One HTTP server for every simulated AWS service: route by protocol, apply faults, record the call.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use serde_json::Value;
+
+use crate::aws::{AwsError, json_error, json_ok};
+use crate::faults::{FaultKind, Service};
+use crate::{SimState, codepipeline, secrets, slack};
+
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/slack/{*route}", post(slack::receive))
+        .fallback(aws_call)
+        .with_state(state)
+}
+
+/// Which service and operation an AWS JSON 1.1 request is for, from its `X-Amz-Target` header.
+fn target(headers: &HeaderMap) -> Option<(Service, String)> {
+    let target = headers.get("x-amz-target")?.to_str().ok()?;
+    let (prefix, operation) = target.split_once('.')?;
+    let service = match prefix {
+        "CodePipeline_20150709" => Service::CodePipeline,
+        "secretsmanager" => Service::SecretsManager,
+        _ => return None,
+    };
+    Some((service, operation.to_owned()))
+}
+
+async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some((service, operation)) = target(&headers) else {
+        return json_error(&AwsError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            "the simulator does not serve this target",
+        ));
+    };
+    state
+        .calls
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((service, operation.clone()));
+
+    if let Some(fault) = state.faults.take(service, &operation) {
+        match fault {
+            FaultKind::ServerError => {
+                return json_error(&AwsError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalFailure",
+                    "injected fault: internal error",
+                ));
+            }
+            FaultKind::Throttle => {
+                return json_error(&AwsError::new(
+                    StatusCode::BAD_REQUEST,
+                    "ThrottlingException",
+                    "injected fault: Rate exceeded",
+                ));
+            }
+            FaultKind::Delay(delay) => tokio::time::sleep(delay).await,
+        }
+    }
+
+    let request: Value = if body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(value) => value,
+            Err(e) => {
+                return json_error(&AwsError::new(
+                    StatusCode::BAD_REQUEST,
+                    "SerializationException",
+                    e.to_string(),
+                ));
+            }
+        }
+    };
+    let answer = match service {
+        Service::CodePipeline => codepipeline::handle(&state, &operation, &request),
+        Service::SecretsManager => secrets::handle(&state, &operation, &request),
+        Service::Slack => unreachable!("Slack is routed by path, not X-Amz-Target"),
+    };
+    match answer {
+        Ok(body) => json_ok(body),
+        Err(error) => json_error(&error),
+    }
+}

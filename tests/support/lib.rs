@@ -1,0 +1,27 @@
+//! Shared set-up for the end-to-end tests: where the function binaries are, and a started stack.
+
+use std::path::PathBuf;
+
+use pipeline_sim::stack::Stack;
+
+/// The directory holding the workspace's binaries for the profile these tests were built with
+/// (`make test` builds them first with `cargo build --workspace --bins`).
+pub fn bin_dir() -> PathBuf {
+    // target/<profile>/deps/<test-binary> → target/<profile>
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binaries live in target/<profile>/deps")
+        .to_owned()
+}
+
+/// A simulator with the sample pipeline and webhook secret; fails with the fix when binaries are missing.
+pub async fn stack() -> Stack {
+    let dir = bin_dir();
+    assert!(
+        dir.join("failure-notifier").exists(),
+        "{}/failure-notifier is missing: run `make test` (or `cargo build --workspace --bins` first)",
+        dir.display()
+    );
+    Stack::start(&dir).await.expect("the simulator starts on 127.0.0.1")
+}
