@@ -13,6 +13,14 @@ pub enum Error {
     #[error("secret {secret_id}: {problem}")]
     Secret { secret_id: String, problem: String },
 
+    /// An AWS call failed after the SDK's own retries; the invocation fails so Lambda retries it.
+    #[error("{operation} for {target} failed: {problem}")]
+    Aws {
+        operation: &'static str,
+        target: String,
+        problem: String,
+    },
+
     /// Slack answered with a permanent error: retrying the same message will not help.
     #[error(
         "Slack route `{route}` rejected the message with HTTP {status} `{reason}`: check that the webhook in its secret is current and its channel exists and is not archived"
@@ -36,6 +44,7 @@ impl Error {
             Error::Setting { .. } => "SettingError",
             Error::Event { .. } => "MalformedEvent",
             Error::Secret { .. } => "SecretUnavailable",
+            Error::Aws { .. } => "AwsCallFailed",
             Error::SlackRejected { .. } => "SlackRejected",
             Error::SlackUnavailable { .. } => "SlackUnavailable",
         }

@@ -17,7 +17,8 @@ fn unmrkdwn(text: &str) -> String {
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    // Bold markers and code fences read as noise in a terminal.
+    out.replace("```", "").replace('*', "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 pub fn render_slack(body: &Value) -> String {
@@ -31,7 +32,7 @@ pub fn render_slack(body: &Value) -> String {
                 }
                 for field in block["fields"].as_array().into_iter().flatten() {
                     let text = unmrkdwn(field["text"].as_str().unwrap_or_default());
-                    lines.push(format!("  {}", text.replace('\n', "  ")));
+                    lines.push(format!("  {}", text.replacen('\n', ": ", 1)));
                 }
             }
             Some("context") => {
@@ -64,7 +65,7 @@ mod tests {
         ]});
         assert_eq!(
             render_slack(&body),
-            "# Title\nsee the run (https://x) <ok>\n  *A*  b\n(notification text: t)"
+            "# Title\nsee the run (https://x) <ok>\n  A: b\n(notification text: t)"
         );
     }
 }

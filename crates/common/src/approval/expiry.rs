@@ -1,0 +1,65 @@
+//! An approval left pending past its expiry fails as a timeout, which tells nobody why. A gate that is
+//! still holding when the next look would come too late rejects instead, and says so.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::gate::Decision;
+
+/// Turns a `Hold` into a `Reject` when `now + next_look` reaches `expires` (this is the last look).
+pub fn settle_before_expiry(
+    decision: Decision,
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+    next_look: Duration,
+) -> Decision {
+    match decision {
+        Decision::Hold { reason, .. } if now + next_look >= expires => Decision::Reject {
+            reason: format!(
+                "still held ({reason}) and the approval expires at {} UTC, before the next check: rejecting now so the \
+                 release ends with a reason instead of timing out",
+                expires.format("%Y-%m-%d %H:%M")
+            ),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_hold_at_its_last_look_becomes_a_reject() {
+        let now = Utc::now();
+        let look = Duration::minutes(7);
+        let hold = || Decision::Hold {
+            reason: "bake time: 10 of 30 minutes".into(),
+            recheck_after: now + Duration::minutes(20),
+        };
+        let approve = Decision::Approve { summary: "ok".into() };
+        let reject = Decision::Reject { reason: "alarm".into() };
+        let cases = [
+            (hold(), now + Duration::hours(2), false),
+            (hold(), now + Duration::minutes(7), true),
+            (hold(), now + Duration::minutes(3), true),
+            (hold(), now - Duration::minutes(1), true),
+            (approve.clone(), now + Duration::minutes(1), false),
+            (reject.clone(), now + Duration::minutes(1), false),
+        ];
+        for (decision, expires, becomes_reject) in cases {
+            let before = decision.clone();
+            let after = settle_before_expiry(decision, expires, now, look);
+            if becomes_reject {
+                let Decision::Reject { reason } = &after else {
+                    panic!("{after:?}")
+                };
+                assert!(
+                    reason.contains("bake time: 10 of 30 minutes") && reason.contains("expires"),
+                    "{reason}"
+                );
+            } else {
+                assert_eq!(after, before);
+            }
+        }
+    }
+}

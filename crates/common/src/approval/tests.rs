@@ -1,0 +1,283 @@
+use aws_sdk_codepipeline::Client;
+use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineOutput;
+use aws_sdk_codepipeline::operation::get_pipeline_state::GetPipelineStateOutput;
+use aws_sdk_codepipeline::operation::put_approval_result::{PutApprovalResultError, PutApprovalResultOutput};
+use aws_sdk_codepipeline::primitives::DateTime as AwsTime;
+use aws_sdk_codepipeline::types::error::{InvalidApprovalTokenException, ValidationException};
+use aws_sdk_codepipeline::types::{
+    ActionCategory, ActionDeclaration, ActionExecution, ActionExecutionStatus, ActionOwner, ActionState, ActionTypeId,
+    ApprovalStatus, PipelineDeclaration, StageDeclaration, StageState,
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:auto-approver";
+
+fn settings() -> GateSettings {
+    GateSettings {
+        topic_arn: TOPIC.into(),
+        pipelines: vec!["demo-app".into()],
+        sweep_interval: Duration::minutes(5),
+    }
+}
+
+fn sns(token: &str, expires: chrono::DateTime<Utc>) -> Value {
+    let message = json!({"region": "us-east-1", "approval": {"pipelineName": "demo-app", "stageName": "Bake",
+        "actionName": "Health", "token": token, "expires": expires.format("%Y-%m-%dT%H:%MZ").to_string()}});
+    json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:sub",
+        "Sns": {"Type": "Notification", "MessageId": "m", "TopicArn": TOPIC, "Subject": "APPROVAL NEEDED",
+                "Message": message.to_string(), "Timestamp": "2026-11-22T03:10:00.000Z", "SignatureVersion": "1",
+                "Signature": "s", "SigningCertUrl": "https://c", "UnsubscribeUrl": "https://u", "MessageAttributes": {}}}]})
+}
+
+fn state_with(pending_token: Option<&'static str>) -> Rule {
+    mock!(Client::get_pipeline_state).then_output(move || {
+        let mut execution = ActionExecution::builder()
+            .last_status_change(AwsTime::from_secs(Utc::now().timestamp() - 600))
+            .status(if pending_token.is_some() {
+                ActionExecutionStatus::InProgress
+            } else {
+                ActionExecutionStatus::Succeeded
+            });
+        if let Some(token) = pending_token {
+            execution = execution.token(token);
+        }
+        GetPipelineStateOutput::builder()
+            .stage_states(
+                StageState::builder()
+                    .stage_name("Bake")
+                    .action_states(
+                        ActionState::builder()
+                            .action_name("Health")
+                            .latest_execution(execution.build())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn put_ok() -> Rule {
+    mock!(Client::put_approval_result).then_output(|| PutApprovalResultOutput::builder().build())
+}
+
+fn approve(_: ApprovalRequest) -> std::future::Ready<Decision> {
+    std::future::ready(Decision::Approve {
+        summary: "all 3 alarms OK for 30 min".into(),
+    })
+}
+
+#[tokio::test]
+async fn a_pending_approval_is_answered_with_the_reason() {
+    let state = state_with(Some("tok-1"));
+    let put = mock!(Client::put_approval_result)
+        .match_requests(|r| {
+            r.token() == Some("tok-1")
+                && r.result().map(|res| (res.status().clone(), res.summary().to_owned()))
+                    == Some((ApprovalStatus::Approved, "all 3 alarms OK for 30 min".to_owned()))
+        })
+        .then_output(|| PutApprovalResultOutput::builder().build());
+    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let handled = handle(
+        &desk,
+        &settings(),
+        &sns("tok-1", Utc::now() + Duration::days(7)),
+        approve,
+    )
+    .await
+    .unwrap();
+    assert_eq!(handled[0].outcome, "approved");
+    assert_eq!(put.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_or_a_persons_answer_sends_nothing() {
+    for pending in [None, Some("a-newer-token")] {
+        let state = state_with(pending);
+        let put = put_ok();
+        let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+        let handled = handle(
+            &desk,
+            &settings(),
+            &sns("tok-1", Utc::now() + Duration::days(7)),
+            approve,
+        )
+        .await
+        .unwrap();
+        assert_eq!(handled[0].outcome, "already_decided");
+        assert_eq!(put.num_calls(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_race_lost_to_a_person_is_done_not_an_error() {
+    let state = state_with(Some("tok-1"));
+    let put = mock!(Client::put_approval_result).then_error(|| {
+        PutApprovalResultError::InvalidApprovalTokenException(
+            InvalidApprovalTokenException::builder().message("used").build(),
+        )
+    });
+    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let handled = handle(
+        &desk,
+        &settings(),
+        &sns("tok-1", Utc::now() + Duration::days(7)),
+        approve,
+    )
+    .await
+    .unwrap();
+    assert_eq!(handled[0].outcome, "already_decided");
+}
+
+#[tokio::test]
+async fn other_api_errors_fail_the_invocation() {
+    let state = state_with(Some("tok-1"));
+    let put = mock!(Client::put_approval_result).then_error(|| {
+        PutApprovalResultError::ValidationException(ValidationException::builder().message("bad").build())
+    });
+    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let err = handle(
+        &desk,
+        &settings(),
+        &sns("tok-1", Utc::now() + Duration::days(7)),
+        approve,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "AwsCallFailed");
+    assert!(
+        err.to_string().contains("PutApprovalResult for demo-app/Bake/Health"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn hold_sends_nothing_until_the_last_look_before_expiry() {
+    let hold = |_: ApprovalRequest| {
+        std::future::ready(Decision::Hold {
+            reason: "bake 10/30 min".into(),
+            recheck_after: Utc::now() + Duration::minutes(20),
+        })
+    };
+    for (expires_in, expected, puts) in [(Duration::days(7), "held", 0), (Duration::minutes(4), "rejected", 1)] {
+        let state = state_with(Some("tok-1"));
+        let put = mock!(Client::put_approval_result)
+            .match_requests(|r| r.result().is_some_and(|res| res.status() == &ApprovalStatus::Rejected))
+            .then_output(|| PutApprovalResultOutput::builder().build());
+        let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+        let handled = handle(&desk, &settings(), &sns("tok-1", Utc::now() + expires_in), hold)
+            .await
+            .unwrap();
+        assert_eq!(handled[0].outcome, expected);
+        assert_eq!(put.num_calls(), puts);
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_answers_only_the_approvals_on_the_gates_topic() {
+    let action = |name: &str, topic: &str| {
+        ActionDeclaration::builder()
+            .name(name)
+            .action_type_id(
+                ActionTypeId::builder()
+                    .category(ActionCategory::Approval)
+                    .owner(ActionOwner::Aws)
+                    .provider("Manual")
+                    .version("1")
+                    .build()
+                    .unwrap(),
+            )
+            .configuration("NotificationArn", topic)
+            .configuration("CustomData", "{\"bake_minutes\": 30}")
+            .build()
+            .unwrap()
+    };
+    let pipeline = mock!(Client::get_pipeline).then_output(move || {
+        GetPipelineOutput::builder()
+            .pipeline(
+                PipelineDeclaration::builder()
+                    .name("demo-app")
+                    .role_arn("arn:role")
+                    .stages(
+                        StageDeclaration::builder()
+                            .name("Bake")
+                            .actions(action("Health", TOPIC))
+                            .actions(action("Someone-elses", "arn:aws:sns:us-east-1:123456789012:other"))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let state = state_with(Some("tok-9"));
+    let put = mock!(Client::put_approval_result)
+        .match_requests(|r| r.action_name() == Some("Health") && r.token() == Some("tok-9"))
+        .then_output(|| PutApprovalResultOutput::builder().build());
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&pipeline, &state, &put]
+    ));
+    let sweep = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+    let seen = std::sync::Mutex::new(Vec::new());
+    let handled = handle(&desk, &settings(), &sweep, |request: ApprovalRequest| {
+        seen.lock()
+            .unwrap()
+            .push((request.custom_data.clone(), request.expires));
+        std::future::ready(Decision::Approve { summary: "ok".into() })
+    })
+    .await
+    .unwrap();
+    assert_eq!(handled.len(), 1);
+    assert_eq!(put.num_calls(), 1);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].0.as_deref(), Some("{\"bake_minutes\": 30}"));
+    let expected_expiry = Utc::now() - Duration::minutes(10) + Duration::days(7);
+    assert!(
+        (seen[0].1 - expected_expiry).num_seconds().abs() < 5,
+        "expiry = start + default timeout"
+    );
+}
+
+#[tokio::test]
+async fn malformed_events_fail_before_any_call() {
+    let state = state_with(Some("tok-1"));
+    let put = put_ok();
+    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let err = handle(&desk, &settings(), &json!({"what": "is this"}), approve)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "MalformedEvent");
+    assert_eq!(state.num_calls() + put.num_calls(), 0);
+}
+
+#[test]
+fn settings_from_env() {
+    let env = Env::from_pairs(&[
+        ("GATE_TOPIC_ARN", TOPIC),
+        ("GATE_PIPELINES", "a, b,,c"),
+        ("SWEEP_INTERVAL_MINUTES", "10"),
+    ]);
+    let parsed = GateSettings::from_env(&env).unwrap();
+    assert_eq!(parsed.pipelines, ["a", "b", "c"]);
+    assert_eq!(parsed.sweep_interval, Duration::minutes(10));
+    let bad = Env::from_pairs(&[("GATE_TOPIC_ARN", TOPIC), ("SWEEP_INTERVAL_MINUTES", "0")]);
+    assert!(
+        GateSettings::from_env(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("SWEEP_INTERVAL_MINUTES")
+    );
+    assert!(
+        GateSettings::from_env(&Env::from_pairs(&[]))
+            .unwrap_err()
+            .to_string()
+            .contains("GATE_TOPIC_ARN")
+    );
+}
