@@ -218,7 +218,8 @@ mod tests {
 
     #[test]
     fn malformed_events_name_the_field() {
-        let cases: [(&dyn Fn(&mut Value), &str); 5] = [
+        type Breaker = dyn Fn(&mut Value);
+        let cases: [(&Breaker, &str); 5] = [
             (
                 &|e| {
                     e["detail"]

@@ -7,9 +7,11 @@ use serde::de::DeserializeOwned;
 
 use crate::Error;
 
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Where settings come from: the process environment in Lambda, a table in tests.
 pub struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
 }
 
 impl Env {

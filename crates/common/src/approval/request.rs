@@ -133,7 +133,8 @@ mod tests {
 
     #[test]
     fn malformed_notifications_name_the_field() {
-        let cases: [(&dyn Fn(&mut serde_json::Value), &str); 4] = [
+        type Breaker = dyn Fn(&mut serde_json::Value);
+        let cases: [(&Breaker, &str); 4] = [
             (
                 &|a| a["expires"] = json!("next tuesday"),
                 "Sns.Message.approval.expires",
