@@ -116,6 +116,7 @@ impl ApprovalDesk {
                 action,
                 token: token.to_owned(),
                 expires: started + timeout,
+                requested_at: started,
                 custom_data,
                 review_link: None,
             });

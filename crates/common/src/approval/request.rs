@@ -16,6 +16,9 @@ pub struct ApprovalRequest {
     pub action: String,
     pub token: String,
     pub expires: DateTime<Utc>,
+    /// When the approval started waiting (the SNS publish time, or the action's last status change): a bake
+    /// time counts from here, so a release is watched for the whole bake even if its alarms were OK before.
+    pub requested_at: DateTime<Utc>,
     /// The action's `CustomData`: the gate's per-pipeline settings, as JSON text.
     pub custom_data: Option<String>,
     pub review_link: Option<String>,
@@ -65,8 +68,8 @@ pub fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
         .or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc)))
 }
 
-/// Parses the approval notification carried in an SNS record's `Message`.
-pub fn parse_notification(message: &str) -> Result<ApprovalRequest, Error> {
+/// Parses the approval notification carried in an SNS record's `Message`, published at `published`.
+pub fn parse_notification(message: &str, published: DateTime<Utc>) -> Result<ApprovalRequest, Error> {
     let malformed = |field: &str, problem: String| Error::Event {
         field: format!("Sns.Message{field}"),
         problem,
@@ -102,6 +105,7 @@ pub fn parse_notification(message: &str) -> Result<ApprovalRequest, Error> {
         action: approval.action_name,
         token: approval.token,
         expires,
+        requested_at: published,
         custom_data: approval.custom_data.filter(|c| !c.trim().is_empty()),
         review_link: approval.approval_review_link,
     })
@@ -124,7 +128,7 @@ mod tests {
 
     #[test]
     fn parses_codepipelines_notification() {
-        let request = parse_notification(&message(approval())).unwrap();
+        let request = parse_notification(&message(approval()), Utc::now()).unwrap();
         assert_eq!(request.place(), "demo-app/Bake/Health");
         assert_eq!(request.token, "tok-1");
         assert_eq!(request.expires.to_rfc3339(), "2026-11-29T03:10:00+00:00");
@@ -149,10 +153,10 @@ mod tests {
         for (break_it, expected) in cases {
             let mut a = approval();
             break_it(&mut a);
-            let err = parse_notification(&message(a)).unwrap_err().to_string();
+            let err = parse_notification(&message(a), Utc::now()).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err}");
         }
-        let err = parse_notification("not json").unwrap_err().to_string();
+        let err = parse_notification("not json", Utc::now()).unwrap_err().to_string();
         assert!(err.contains("Manual approval"), "{err}");
     }
 
@@ -165,7 +169,7 @@ mod tests {
 
     #[test]
     fn custom_data_becomes_typed_settings() {
-        let mut request = parse_notification(&message(approval())).unwrap();
+        let mut request = parse_notification(&message(approval()), Utc::now()).unwrap();
         assert_eq!(
             request.settings::<GateSettings>().unwrap(),
             GateSettings { bake_minutes: 30 }

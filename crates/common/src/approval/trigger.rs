@@ -30,7 +30,7 @@ pub fn parse_trigger(event: &Value) -> Result<Trigger, Error> {
         let requests = sns
             .records
             .iter()
-            .map(|record| parse_notification(&record.sns.message))
+            .map(|record| parse_notification(&record.sns.message, record.sns.timestamp))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(Trigger::Approvals(requests));
     }
