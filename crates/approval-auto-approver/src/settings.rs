@@ -1,0 +1,169 @@
+//! The per-pipeline settings in the approval action's `CustomData`, and the deployment-wide defaults.
+//!
+//! ```json
+//! {"alarms": ["demo-app-5xx", "demo-app-p99-latency"], "alarm_prefix": "demo-app-canary-", "bake_minutes": 30, "on_error": "hold"}
+//! ```
+
+use chrono::Duration;
+use hooks_common::Error;
+use hooks_common::gate::FailurePolicy;
+use hooks_common::settings::Env;
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApproverSettings {
+    /// Alarm names to watch (each must exist).
+    #[serde(default)]
+    pub alarms: Vec<String>,
+    /// Watch every alarm whose name starts with this (at least one must match).
+    #[serde(default)]
+    pub alarm_prefix: Option<String>,
+    /// How long every alarm must have been OK, counted from when the approval started waiting.
+    #[serde(default)]
+    pub bake_minutes: Option<u32>,
+    /// What to do when the alarms cannot be read: `hold` (default) or `reject`. Never approve.
+    #[serde(default)]
+    pub on_error: Option<FailurePolicy>,
+}
+
+/// Which alarms to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmSelector {
+    pub names: Vec<String>,
+    pub prefix: Option<String>,
+}
+
+/// What one approval watches, with defaults applied and validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watch {
+    pub selector: AlarmSelector,
+    pub bake: Duration,
+    /// When to look again while holding.
+    pub recheck: Duration,
+}
+
+/// Deployment-wide defaults from the template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Defaults {
+    pub bake_minutes: u32,
+    pub alarm_prefix: Option<String>,
+    pub recheck: Duration,
+}
+
+const MAX_BAKE_MINUTES: u32 = 60 * 24 * 30;
+
+impl Defaults {
+    pub fn from_env(env: &Env, sweep_interval: Duration) -> Result<Defaults, Error> {
+        let bake_minutes = match env.optional("DEFAULT_BAKE_MINUTES") {
+            None => 30,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|m| *m <= MAX_BAKE_MINUTES)
+                .ok_or_else(|| Error::Setting {
+                    name: "DEFAULT_BAKE_MINUTES".into(),
+                    problem: format!("`{text}` is not a whole number of minutes up to {MAX_BAKE_MINUTES}"),
+                    fix: "set it to the bake time in minutes, e.g. 30".into(),
+                })?,
+        };
+        Ok(Defaults {
+            bake_minutes,
+            alarm_prefix: env.optional("DEFAULT_ALARM_PREFIX"),
+            recheck: sweep_interval,
+        })
+    }
+}
+
+impl ApproverSettings {
+    /// Applies the defaults; an approval that would watch no alarm at all is refused (it would approve blind).
+    pub fn watch(&self, defaults: &Defaults) -> Result<Watch, String> {
+        if self.alarms.iter().any(|name| name.trim().is_empty()) {
+            return Err("CustomData `alarms` contains an empty name: list the CloudWatch alarm names".into());
+        }
+        let prefix = self
+            .alarm_prefix
+            .clone()
+            .or_else(|| defaults.alarm_prefix.clone())
+            .filter(|p| !p.trim().is_empty());
+        if self.alarms.is_empty() && prefix.is_none() {
+            return Err(
+                "CustomData names no alarms to watch: add \"alarms\": [\"...\"] or \"alarm_prefix\": \"...\" \
+                        (or set DEFAULT_ALARM_PREFIX); approving without watching anything would be blind"
+                    .into(),
+            );
+        }
+        let bake_minutes = self.bake_minutes.unwrap_or(defaults.bake_minutes);
+        if bake_minutes > MAX_BAKE_MINUTES {
+            return Err(format!(
+                "CustomData `bake_minutes` is {bake_minutes}; at most {MAX_BAKE_MINUTES} (30 days)"
+            ));
+        }
+        Ok(Watch {
+            selector: AlarmSelector {
+                names: self.alarms.clone(),
+                prefix,
+            },
+            bake: Duration::minutes(bake_minutes.into()),
+            recheck: defaults.recheck,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Defaults {
+        Defaults {
+            bake_minutes: 30,
+            alarm_prefix: None,
+            recheck: Duration::minutes(5),
+        }
+    }
+
+    #[test]
+    fn defaults_fill_in_and_blind_approvals_are_refused() {
+        let named = ApproverSettings {
+            alarms: vec!["a".into()],
+            ..Default::default()
+        };
+        assert_eq!(named.watch(&defaults()).unwrap().bake, Duration::minutes(30));
+        let err = ApproverSettings::default().watch(&defaults()).unwrap_err();
+        assert!(err.contains("names no alarms"), "{err}");
+        let with_default_prefix = Defaults {
+            alarm_prefix: Some("prod-".into()),
+            ..defaults()
+        };
+        let watch = ApproverSettings::default().watch(&with_default_prefix).unwrap();
+        assert_eq!(watch.selector.prefix.as_deref(), Some("prod-"));
+        let empty = ApproverSettings {
+            alarms: vec![" ".into()],
+            ..Default::default()
+        };
+        assert!(empty.watch(&defaults()).unwrap_err().contains("empty name"));
+        let long = ApproverSettings {
+            alarms: vec!["a".into()],
+            bake_minutes: Some(MAX_BAKE_MINUTES + 1),
+            ..Default::default()
+        };
+        assert!(long.watch(&defaults()).unwrap_err().contains("bake_minutes"));
+    }
+
+    #[test]
+    fn env_defaults() {
+        let env = Env::from_pairs(&[("DEFAULT_BAKE_MINUTES", "45"), ("DEFAULT_ALARM_PREFIX", "prod-")]);
+        let parsed = Defaults::from_env(&env, Duration::minutes(5)).unwrap();
+        assert_eq!(
+            (parsed.bake_minutes, parsed.alarm_prefix.as_deref()),
+            (45, Some("prod-"))
+        );
+        let bad = Env::from_pairs(&[("DEFAULT_BAKE_MINUTES", "soon")]);
+        assert!(
+            Defaults::from_env(&bad, Duration::minutes(5))
+                .unwrap_err()
+                .to_string()
+                .contains("DEFAULT_BAKE_MINUTES")
+        );
+    }
+}
