@@ -33,9 +33,12 @@ fail() {
   failures=$((failures + 1))
 }
 
-if ! command -v cfn-lint >/dev/null 2>&1; then
-  echo "FAIL  cfn-lint not found: pip install cfn-lint==$PINNED"
-  exit 1
+# A fresh machine has Python and pip but maybe not the linter: fetch the pinned one from PyPI.
+if ! command -v cfn-lint >/dev/null 2>&1 || [ "$(cfn-lint --version 2>&1 | awk '{print $NF}')" != "$PINNED" ]; then
+  echo "installing cfn-lint==$PINNED (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==$PINNED" ||
+    { echo "FAIL  could not install cfn-lint==$PINNED: pip install cfn-lint==$PINNED"; exit 1; }
+  hash -r
 fi
 version="$(cfn-lint --version 2>&1 | awk '{print $NF}')"
 if [ "$version" != "$PINNED" ]; then
