@@ -2,7 +2,10 @@
 //!
 //! One function per operation: it reads and validates the request, looks the model up, and answers with the
 //! shapes in [`shapes`]. Every error is one the operation models, so the real SDK returns a typed variant.
+//! Jobs (Lambda Invoke actions) live in [`jobs`], Manual approvals in [`approvals`].
 
+pub mod approvals;
+pub mod jobs;
 mod shapes;
 
 use axum::http::StatusCode;
@@ -13,13 +16,16 @@ use crate::model::{Execution, Pipeline, World};
 use crate::{ACCOUNT, SimState};
 
 pub fn handle(state: &SimState, operation: &str, request: &Value) -> Result<Value, AwsError> {
-    let world = state.world();
+    let mut world = state.world();
     let answer = match operation {
         "GetPipeline" => get_pipeline(&world, request),
         "GetPipelineState" => get_pipeline_state(&world, request),
         "GetPipelineExecution" => get_pipeline_execution(&world, request),
         "ListActionExecutions" => list_action_executions(&world, request),
         "ListPipelineExecutions" => list_pipeline_executions(&world, request),
+        "PutJobSuccessResult" => jobs::put_job_success_result(&mut world, request),
+        "PutJobFailureResult" => jobs::put_job_failure_result(&mut world, request),
+        "PutApprovalResult" => approvals::put_approval_result(&mut world, request),
         other => Err(AwsError::validation(format!(
             "the simulator does not implement CodePipeline.{other}"
         ))),
@@ -70,7 +76,7 @@ fn get_pipeline_state(world: &World, request: &Value) -> Result<Value, AwsError>
 
 fn get_pipeline_execution(world: &World, request: &Value) -> Result<Value, AwsError> {
     let name = pipeline_name(request, "pipelineName")?;
-    let execution_id = execution_id(request, "pipelineExecutionId")?;
+    let execution_id = uuid_member(request, "pipelineExecutionId")?;
     let pipeline = find_pipeline(world, name)?;
     let execution = find_execution(world, pipeline, execution_id)?;
     Ok(json!({ "pipelineExecution": shapes::pipeline_execution(pipeline, execution) }))
@@ -170,8 +176,8 @@ fn pipeline_name<'a>(request: &'a Value, member: &str) -> Result<&'a str, AwsErr
     }
 }
 
-/// A pipeline execution id, which CodePipeline requires to be a lowercase UUID.
-fn execution_id<'a>(request: &'a Value, member: &str) -> Result<&'a str, AwsError> {
+/// A member CodePipeline requires to be a lowercase UUID: execution ids, job ids, approval tokens.
+fn uuid_member<'a>(request: &'a Value, member: &str) -> Result<&'a str, AwsError> {
     let id = required_str(request, member)?;
     let groups: Vec<&str> = id.split('-').collect();
     let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
@@ -193,7 +199,7 @@ fn optional_execution_id<'a>(structure: &'a Value, path: &str) -> Result<Option<
     let member = path.rsplit('.').next().unwrap_or(path);
     match structure.get(member) {
         None | Some(Value::Null) => Ok(None),
-        Some(_) => execution_id(structure, member)
+        Some(_) => uuid_member(structure, member)
             .map(Some)
             .map_err(|e| AwsError::validation(e.message.replace(&format!("'{member}'"), &format!("'{path}'")))),
     }

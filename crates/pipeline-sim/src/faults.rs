@@ -9,6 +9,8 @@ pub enum Service {
     CodePipeline,
     SecretsManager,
     Slack,
+    /// RPC v2 CBOR, routed by path (`/service/GraniteServiceVersion20100801/operation/<Op>`).
+    CloudWatch,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

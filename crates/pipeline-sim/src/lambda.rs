@@ -181,6 +181,11 @@ impl FunctionHost {
         })
     }
 
+    /// The function's name, as Lambda knows it.
+    pub fn name(&self) -> &str {
+        &self.shared.spec.name
+    }
+
     /// The `host:port` the function's `AWS_LAMBDA_RUNTIME_API` names.
     pub fn runtime_api_addr(&self) -> SocketAddr {
         self.shared.runtime_api

@@ -8,6 +8,7 @@
 //! Never deployed: this crate exists for `make test` and `make demo`.
 
 pub mod aws;
+pub mod cloudwatch;
 pub mod codepipeline;
 pub mod eventbridge;
 pub mod faults;
@@ -18,7 +19,9 @@ pub mod scenario;
 pub mod secrets;
 pub mod server;
 pub mod slack;
+pub mod sns;
 pub mod stack;
+pub mod target;
 pub mod terminal;
 
 use std::net::SocketAddr;
@@ -39,11 +42,17 @@ pub struct SimState {
     pub slack: slack::SlackSink,
     /// Every AWS call answered, as (service, operation), in order: lets tests assert "no call was made".
     pub calls: Mutex<Vec<(Service, String)>>,
+    /// CloudWatch metrics and alarms (RPC v2 CBOR); see [`cloudwatch`].
+    pub cloudwatch: Mutex<cloudwatch::CloudWatchState>,
 }
 
 impl SimState {
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn cloudwatch(&self) -> MutexGuard<'_, cloudwatch::CloudWatchState> {
+        self.cloudwatch.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// How many times `operation` of `service` was called.

@@ -4,6 +4,7 @@
 //! reads and changes one model instead of keeping its own copy.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -24,7 +25,28 @@ impl ActionType {
             version: "1".into(),
         }
     }
+
+    /// A Lambda Invoke action: CodePipeline creates a job and invokes the function named in `FunctionName`.
+    pub fn lambda_invoke() -> ActionType {
+        ActionType::aws("Invoke", "Lambda")
+    }
+
+    /// A Manual approval action: CodePipeline publishes to `NotificationArn` and waits for `PutApprovalResult`.
+    pub fn manual_approval() -> ActionType {
+        ActionType::aws("Approval", "Manual")
+    }
+
+    pub fn is_lambda_invoke(&self) -> bool {
+        (self.category.as_str(), self.owner.as_str(), self.provider.as_str()) == ("Invoke", "AWS", "Lambda")
+    }
+
+    pub fn is_manual_approval(&self) -> bool {
+        (self.category.as_str(), self.owner.as_str(), self.provider.as_str()) == ("Approval", "AWS", "Manual")
+    }
 }
+
+/// How long a Manual approval waits for an answer unless its action sets a timeout (CodePipeline's default).
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 #[derive(Clone, Debug)]
 pub struct ActionDecl {
@@ -32,6 +54,10 @@ pub struct ActionDecl {
     pub action_type: ActionType,
     pub run_order: i32,
     pub configuration: BTreeMap<String, String>,
+    /// How long the action may wait: an approval's timeout (`timeoutInMinutes`, [`DEFAULT_APPROVAL_TIMEOUT`]
+    /// when `None`), or a Lambda job's (the scenario's job timeout when `None`). Any length, so tests can use
+    /// seconds.
+    pub timeout: Option<Duration>,
 }
 
 impl ActionDecl {
@@ -41,10 +67,19 @@ impl ActionDecl {
             action_type,
             run_order: 1,
             configuration: BTreeMap::new(),
+            timeout: None,
         }
     }
     pub fn with_config(mut self, key: &str, value: &str) -> ActionDecl {
         self.configuration.insert(key.into(), value.into());
+        self
+    }
+    pub fn with_timeout(mut self, timeout: Duration) -> ActionDecl {
+        self.timeout = Some(timeout);
+        self
+    }
+    pub fn with_run_order(mut self, run_order: i32) -> ActionDecl {
+        self.run_order = run_order;
         self
     }
 }
@@ -154,6 +189,14 @@ pub struct ActionExecution {
     pub started: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub result: ExecutionResult,
+    /// A Manual approval's token, from the moment it waits for an answer.
+    pub token: Option<String>,
+    /// A job's progress as its worker reported it (`executionDetails.percentComplete`).
+    pub percent_complete: Option<i32>,
+    /// What the last job reported with `PutJobSuccessResult` (without a continuation token).
+    pub output_variables: BTreeMap<String, String>,
+    /// Who settled the action, when CodePipeline knows (an approval decided in the console).
+    pub last_updated_by: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -182,6 +225,12 @@ pub struct World {
     /// In the order they started.
     pub executions: Vec<Execution>,
     pub secrets: Vec<Secret>,
+    /// Every job CodePipeline created for a Lambda Invoke action, in order (see `codepipeline::jobs`).
+    pub jobs: Vec<Job>,
+    /// Every Manual approval request, in order (see `codepipeline::approvals`).
+    pub approvals: Vec<Approval>,
+    /// Every `PutApprovalResult` call that named an approval, accepted or not.
+    pub approval_answers: Vec<ApprovalAnswer>,
     next_id: u64,
 }
 
@@ -285,6 +334,10 @@ impl World {
             started: now,
             updated: now,
             result: ExecutionResult::default(),
+            token: None,
+            percent_complete: None,
+            output_variables: BTreeMap::new(),
+            last_updated_by: None,
         });
         Some(action_execution_id)
     }
@@ -323,4 +376,152 @@ impl World {
         execution.updated = Utc::now();
         Some(())
     }
+}
+
+// ---- Jobs (Lambda Invoke actions) ----
+
+/// The temporary credentials a job carries for its artifacts: fresh for every job, like STS session keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: DateTime<Utc>,
+}
+
+/// What a job's worker reported with `PutJobSuccessResult`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobSuccess {
+    /// Set: the action goes on, with a new job carrying this token.
+    pub continuation_token: Option<String>,
+    pub summary: Option<String>,
+    pub external_execution_id: Option<String>,
+    pub percent_complete: Option<i32>,
+    /// `currentRevision.revision`.
+    pub current_revision: Option<String>,
+    pub output_variables: BTreeMap<String, String>,
+}
+
+/// What a job's worker reported with `PutJobFailureResult`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobFailure {
+    /// `JobFailed`, `ConfigurationError`, ...
+    pub failure_type: String,
+    pub message: String,
+    pub external_execution_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobState {
+    InProgress,
+    Succeeded(JobSuccess),
+    Failed(JobFailure),
+    /// Nobody reported before the job's deadline: the action failed.
+    TimedOut,
+}
+
+/// One `PutJobSuccessResult` / `PutJobFailureResult` call about a job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobReport {
+    pub operation: String,
+    pub at: DateTime<Utc>,
+    /// The error answered (`InvalidJobStateException`, ...), or `None` if the report was accepted.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: String,
+    pub execution_id: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub action_execution_id: String,
+    /// 1 for an action run's first job, 2 for the job the first one's continuation token created, ...
+    pub sequence: usize,
+    pub function_name: String,
+    /// The token this job carries (from the previous job's report).
+    pub continuation_token: Option<String>,
+    pub credentials: ArtifactCredentials,
+    pub created: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub state: JobState,
+    pub reports: Vec<JobReport>,
+}
+
+impl Job {
+    /// `Stage › Action`, for messages.
+    pub fn label(&self) -> String {
+        format!("{} › {}", self.stage, self.action)
+    }
+}
+
+// ---- Manual approvals ----
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    Approved,
+    Rejected,
+}
+
+impl ApprovalStatus {
+    pub fn api_name(self) -> &'static str {
+        match self {
+            ApprovalStatus::Approved => "Approved",
+            ApprovalStatus::Rejected => "Rejected",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecidedBy {
+    /// A `PutApprovalResult` call with the token (a function, or any API caller).
+    Api,
+    /// A person in the console, by user name.
+    Person(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApprovalState {
+    Pending,
+    Decided {
+        status: ApprovalStatus,
+        summary: String,
+        by: DecidedBy,
+        at: DateTime<Utc>,
+    },
+    /// Nobody answered before `expires`: the action failed.
+    Expired {
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Approval {
+    /// Single use: the answer to this request, and only this one.
+    pub token: String,
+    pub execution_id: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub action_execution_id: String,
+    pub notification_arn: Option<String>,
+    pub custom_data: Option<String>,
+    pub external_entity_link: Option<String>,
+    pub created: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+    pub state: ApprovalState,
+}
+
+/// One `PutApprovalResult` call that named an approval action, and what it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovalAnswer {
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub token: String,
+    pub status: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The error answered, or `None` if the call settled the approval.
+    pub error: Option<String>,
 }

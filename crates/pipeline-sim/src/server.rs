@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
@@ -12,11 +12,15 @@ use serde_json::Value;
 
 use crate::aws::{AwsError, json_error, json_ok};
 use crate::faults::{FaultKind, Service};
-use crate::{SimState, codepipeline, secrets, slack};
+use crate::{SimState, cloudwatch, codepipeline, secrets, slack};
 
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/slack/{*route}", post(slack::receive))
+        .route(
+            "/service/GraniteServiceVersion20100801/operation/{operation}",
+            post(cloudwatch_call),
+        )
         .fallback(aws_call)
         .with_state(state)
 }
@@ -85,9 +89,40 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
         Service::CodePipeline => codepipeline::handle(&state, &operation, &request),
         Service::SecretsManager => secrets::handle(&state, &operation, &request),
         Service::Slack => unreachable!("Slack is routed by path, not X-Amz-Target"),
+        Service::CloudWatch => unreachable!("CloudWatch is routed by path, not X-Amz-Target"),
     };
     match answer {
         Ok(body) => json_ok(body),
         Err(error) => json_error(&error),
     }
+}
+
+/// CloudWatch speaks Smithy RPC v2 CBOR: the operation is in the path, the body is CBOR, and errors carry the
+/// query-compatible code header. Recorded and faulted like the JSON services.
+async fn cloudwatch_call(
+    State(state): State<Arc<SimState>>,
+    Path(operation): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state
+        .calls
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((Service::CloudWatch, operation.clone()));
+
+    if let Some(fault) = state.faults.take(Service::CloudWatch, &operation) {
+        match fault {
+            FaultKind::ServerError => {
+                let error = cloudwatch::CloudWatchError::internal("injected fault: internal error");
+                return cloudwatch::error_response(&headers, &error);
+            }
+            FaultKind::Throttle => {
+                let error = cloudwatch::CloudWatchError::throttling("injected fault: Rate exceeded");
+                return cloudwatch::error_response(&headers, &error);
+            }
+            FaultKind::Delay(delay) => tokio::time::sleep(delay).await,
+        }
+    }
+    cloudwatch::serve(&state, &operation, &headers, &body)
 }

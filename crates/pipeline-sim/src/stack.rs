@@ -1,19 +1,27 @@
 //! The template's resources, played locally: the simulator, the event bus with the template's rules,
-//! and the function binaries behind them. The demo, `invoke` and the end-to-end tests all start here.
+//! the function binaries behind them, the functions Invoke actions call, the SNS topics approval actions
+//! publish to, and scheduled sweeps. The demo, `invoke` and the end-to-end tests all start here.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::Simulator;
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
 use crate::eventbridge::{EventBus, EventPattern};
-use crate::lambda::{FunctionHost, FunctionSpec};
+use crate::lambda::{AsyncDelivery, FunctionHost, FunctionSpec};
 use crate::samples;
+use crate::scenario::{Played, Release, Timeline, Wiring, play_with};
+use crate::{ACCOUNT, REGION, Simulator};
 
 pub struct Stack {
     pub sim: Simulator,
     pub bus: EventBus,
     pub bin_dir: PathBuf,
+    /// The functions Invoke actions call and the SNS topics approval actions publish to.
+    pub wiring: Wiring,
 }
 
 impl Stack {
@@ -30,6 +38,7 @@ impl Stack {
             sim,
             bus: EventBus::default(),
             bin_dir: bin_dir.to_owned(),
+            wiring: Wiring::default(),
         })
     }
 
@@ -70,6 +79,99 @@ impl Stack {
         );
         Ok(host)
     }
+
+    /// Makes `host` the function Lambda Invoke actions with `FunctionName: function_name` invoke.
+    pub fn register_lambda(&self, function_name: &str, host: Arc<FunctionHost>) {
+        self.wiring.register_lambda(function_name, host);
+    }
+
+    /// Subscribes `host` to an SNS topic (approval actions publish to their `NotificationArn`); returns the
+    /// subscription ARN.
+    pub fn subscribe_topic(&self, topic_arn: &str, host: Arc<FunctionHost>) -> String {
+        self.wiring.topics.subscribe(topic_arn, host)
+    }
+
+    /// How long a job may go unreported before it times out and fails its action (30 s unless set).
+    pub fn set_job_timeout(&self, timeout: Duration) {
+        self.wiring.set_job_timeout(timeout);
+    }
+
+    /// Plays a release through the simulator with this stack's bus and wiring.
+    pub async fn play(&self, release: &Release, timeline: &Timeline) -> Option<Played> {
+        play_with(&self.sim, &self.bus, &self.wiring, release, timeline).await
+    }
+
+    /// Invokes `host` once the way its EventBridge schedule does (asynchronously, with a `Scheduled Event`).
+    pub async fn sweep(&self, host: &FunctionHost) -> AsyncDelivery {
+        sweep_once(&self.sim, host).await
+    }
+
+    /// Sweeps `host` every `every` (first after one period) until the handle is stopped or dropped.
+    pub fn start_sweeps(&self, host: Arc<FunctionHost>, every: Duration) -> Sweeps {
+        let deliveries: Arc<Mutex<Vec<AsyncDelivery>>> = Arc::default();
+        let (sim, record) = (self.sim.clone(), deliveries.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let delivery = sweep_once(&sim, &host).await;
+                record.lock().unwrap_or_else(|p| p.into_inner()).push(delivery);
+            }
+        });
+        Sweeps { task, deliveries }
+    }
+}
+
+/// Periodic sweeps in the background; they stop when this is stopped or dropped.
+pub struct Sweeps {
+    task: JoinHandle<()>,
+    deliveries: Arc<Mutex<Vec<AsyncDelivery>>>,
+}
+
+impl Sweeps {
+    /// Sweeps completed so far.
+    pub fn count(&self) -> usize {
+        self.deliveries().len()
+    }
+
+    /// What each completed sweep's invocation came to, in order.
+    pub fn deliveries(&self) -> Vec<AsyncDelivery> {
+        self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Stops sweeping (a sweep in progress is abandoned).
+    pub fn stop(self) {}
+}
+
+impl Drop for Sweeps {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The name of the schedule rule that sweeps a function.
+pub fn sweep_rule_name(function: &str) -> String {
+    format!("{function}-sweep")
+}
+
+async fn sweep_once(sim: &Simulator, host: &FunctionHost) -> AsyncDelivery {
+    let id = sim.state.world().new_id();
+    host.invoke_async(scheduled_event(&sweep_rule_name(host.name()), &id))
+        .await
+}
+
+/// The event an EventBridge schedule rule invokes its target with.
+pub fn scheduled_event(rule_name: &str, id: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}")],
+        "detail": {},
+    })
 }
 
 /// The Slack sink route the default webhook secret points at.

@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::model::{ActionExecution, ActionType, ArtifactRevision, Execution, ExecutionResult, Pipeline, Status};
+use crate::model::{
+    ActionDecl, ActionExecution, ActionType, ArtifactRevision, Execution, ExecutionResult, Pipeline, Status,
+};
 use crate::{ACCOUNT, REGION};
 
 /// Every simulated pipeline runs in the default V2 mode: a newer execution supersedes an older one.
@@ -72,6 +74,7 @@ pub fn pipeline_declaration(pipeline: &Pipeline) -> Value {
                         "configuration": action.configuration,
                         "inputArtifacts": inputs.iter().map(|name| json!({ "name": name })).collect::<Vec<_>>(),
                         "outputArtifacts": outputs.iter().map(|name| json!({ "name": name })).collect::<Vec<_>>(),
+                        "timeoutInMinutes": timeout_in_minutes(action),
                     })
                 })
                 .collect();
@@ -87,6 +90,12 @@ pub fn pipeline_declaration(pipeline: &Pipeline) -> Value {
         "executionMode": EXECUTION_MODE,
         "pipelineType": "V2",
     })
+}
+
+/// `timeoutInMinutes`, which only Manual approval actions carry (whole minutes, at least one).
+fn timeout_in_minutes(action: &ActionDecl) -> Option<u64> {
+    let timeout = action.timeout.filter(|_| action.action_type.is_manual_approval())?;
+    Some(timeout.as_secs().div_ceil(60).max(1))
 }
 
 pub fn pipeline_metadata(pipeline: &Pipeline) -> Value {
@@ -145,13 +154,18 @@ pub fn pipeline_state(pipeline: &Pipeline, executions: &[&Execution]) -> Value {
 }
 
 fn action_state_execution(run: &ActionExecution) -> Value {
+    // An approval's token is there while it waits for an answer.
+    let token = run.token.as_ref().filter(|_| run.status == Status::InProgress);
     json!({
         "actionExecutionId": run.action_execution_id,
         "status": run.status.api_name(),
         "summary": run.result.external_execution_summary,
         "lastStatusChange": epoch(run.updated),
+        "token": token,
+        "lastUpdatedBy": run.last_updated_by,
         "externalExecutionId": run.result.external_execution_id,
         "externalExecutionUrl": run.result.external_execution_url,
+        "percentComplete": run.percent_complete,
         "errorDetails": error_details(&run.result),
     })
 }
@@ -304,7 +318,7 @@ pub fn action_execution_detail(pipeline: &Pipeline, execution: &Execution, run: 
         "output": {
             "outputArtifacts": output_artifacts,
             "executionResult": execution_result(&run.result),
-            "outputVariables": {},
+            "outputVariables": run.output_variables,
         },
     })
 }
@@ -332,16 +346,36 @@ fn error_details(result: &ExecutionResult) -> Option<Value> {
 }
 
 fn artifact_detail(pipeline: &Pipeline, execution: &Execution, name: &str) -> Value {
-    // S3 keys look like `<pipeline, 20 chars>/<artifact, 20 chars>/<random>`.
-    let short = |s: &str| s.chars().take(20).collect::<String>();
-    let random: String = execution.id.chars().filter(char::is_ascii_hexdigit).take(7).collect();
     json!({
         "name": name,
         "s3location": {
             "bucket": artifact_bucket(),
-            "key": format!("{}/{}/{random}", short(&pipeline.name), short(name)),
+            "key": artifact_object_key(pipeline, execution, name),
         },
     })
+}
+
+/// Where an execution's artifact lives in the artifact bucket: `<pipeline, 20 chars>/<artifact, 20 chars>/<random>`.
+pub fn artifact_object_key(pipeline: &Pipeline, execution: &Execution, name: &str) -> String {
+    let short = |s: &str| s.chars().take(20).collect::<String>();
+    let random: String = execution.id.chars().filter(char::is_ascii_hexdigit).take(7).collect();
+    format!("{}/{}/{random}", short(&pipeline.name), short(name))
+}
+
+/// The revision an execution's artifact carries: the source revision of that name, or the (first) source
+/// revision for the artifact a source action produced; `None` for other artifacts.
+pub fn artifact_revision_id(pipeline: &Pipeline, execution: &Execution, name: &str) -> Option<String> {
+    let by_name = execution.revisions.iter().find(|r| r.name == name);
+    let from_source = || {
+        pipeline
+            .stages
+            .iter()
+            .flat_map(|s| &s.actions)
+            .any(|a| a.action_type.category == "Source" && output_artifact(&a.name) == name)
+            .then(|| execution.revisions.first())
+            .flatten()
+    };
+    by_name.or_else(from_source).map(|r| r.revision_id.clone())
 }
 
 // ---- Artifacts ----

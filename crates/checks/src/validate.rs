@@ -1,0 +1,301 @@
+//! Validation of a parsed suite: every problem is reported at once, each naming its JSON path and the fix.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+
+use crate::suite::{Check, Expect, MAX_CONCURRENCY, PassCriterion, Suite, parse_http_url};
+
+pub const MAX_CHECKS: usize = 1_000;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MIN_TIMEOUT_MS: u64 = 10;
+pub const MAX_TIMEOUT_MS: u64 = 300_000;
+pub const MAX_CONSECUTIVE_FAILURES: u32 = 10;
+pub const MAX_RETRY_DELAY_MS: u64 = 60_000;
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// One problem with a suite: where (`checks[2].expect.status`), what, and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {problem}. Fix: {fix}")]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// Why a suite cannot be used: at least one [`FieldError`]. Fit for a `ConfigurationError` job failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuiteError {
+    pub errors: Vec<FieldError>,
+}
+
+impl SuiteError {
+    pub fn one(error: FieldError) -> SuiteError {
+        SuiteError { errors: vec![error] }
+    }
+
+    /// Whether some error names exactly this field.
+    pub fn names(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+}
+
+impl fmt::Display for SuiteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errors.as_slice() {
+            [one] => write!(f, "invalid check suite: {one}"),
+            many => {
+                write!(f, "invalid check suite ({} problems):", many.len())?;
+                for e in many {
+                    write!(f, " {e}")?;
+                    if !e.fix.ends_with('.') {
+                        f.write_str(".")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SuiteError {}
+
+#[derive(Default)]
+struct Problems(Vec<FieldError>);
+
+impl Problems {
+    fn add(&mut self, field: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) {
+        self.0.push(FieldError::new(field, problem, fix));
+    }
+
+    fn range<T: PartialOrd + fmt::Display>(&mut self, field: &str, value: T, min: T, max: T, unit: &str) {
+        if value < min || value > max {
+            self.add(field, format!("is {value}"), format!("use {min} to {max}{unit}"));
+        }
+    }
+}
+
+pub(crate) fn suite(suite: &Suite) -> Result<(), SuiteError> {
+    let mut p = Problems::default();
+    if let Some(base) = &suite.base_url
+        && let Err(problem) = parse_http_url(base)
+    {
+        p.add(
+            "base_url",
+            problem,
+            "use an absolute URL such as https://canary.example.com",
+        );
+    }
+    p.range("concurrency", suite.concurrency, 1, MAX_CONCURRENCY, "");
+    p.range(
+        "timeout_ms",
+        suite.timeout_ms,
+        MIN_TIMEOUT_MS,
+        MAX_TIMEOUT_MS,
+        " (milliseconds)",
+    );
+    p.range(
+        "consecutive_failures_to_fail",
+        suite.consecutive_failures_to_fail,
+        1,
+        MAX_CONSECUTIVE_FAILURES,
+        " (1 means no retries)",
+    );
+    p.range(
+        "retry_delay_ms",
+        suite.retry_delay_ms,
+        0,
+        MAX_RETRY_DELAY_MS,
+        " (milliseconds)",
+    );
+    if let PassCriterion::MinPassedPercent(percent) = suite.pass {
+        p.range("pass.min_passed_percent", percent, 1, 100, " (percent)");
+    }
+    if suite.checks.is_empty() {
+        p.add(
+            "checks",
+            "is empty",
+            "add at least one check: {\"name\": \"health\", \"url\": \"https://…/health\"}",
+        );
+    } else if suite.checks.len() > MAX_CHECKS {
+        p.add(
+            "checks",
+            format!("has {} checks", suite.checks.len()),
+            format!("split the suite: at most {MAX_CHECKS} checks"),
+        );
+    }
+    let mut first_use: HashMap<&str, usize> = HashMap::new();
+    for (i, check) in suite.checks.iter().enumerate() {
+        let at = format!("checks[{i}]");
+        self::check(&mut p, &at, suite, check);
+        if let Some(first) = first_use.get(check.name.trim()) {
+            p.add(
+                format!("{at}.name"),
+                format!("`{}` is already the name of checks[{first}]", check.name),
+                "give every check a unique name: names label reports and metrics",
+            );
+        } else {
+            first_use.insert(check.name.trim(), i);
+        }
+    }
+    if p.0.is_empty() {
+        Ok(())
+    } else {
+        Err(SuiteError { errors: p.0 })
+    }
+}
+
+fn check(p: &mut Problems, at: &str, suite: &Suite, check: &Check) {
+    let name = check.name.trim();
+    if name.is_empty() {
+        p.add(format!("{at}.name"), "is empty", "name the check, e.g. \"health\"");
+    } else if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        p.add(
+            format!("{at}.name"),
+            "is too long or holds control characters",
+            format!("use at most {MAX_NAME_CHARS} printable characters"),
+        );
+    }
+    let method = check.method.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        p.add(
+            format!("{at}.method"),
+            format!("`{}` is not a supported method", check.method),
+            format!("use one of {}", METHODS.join(", ")),
+        );
+    }
+    let base_is_broken = suite.base_url.as_deref().is_some_and(|b| parse_http_url(b).is_err());
+    if check.url.starts_with('/') && base_is_broken {
+        // Reported once, at `base_url`.
+    } else if let Err(problem) = suite.resolve_url(check) {
+        let fix = if check.url.starts_with('/') {
+            "set the suite's `base_url`, or give an absolute URL such as https://example.com/health"
+        } else {
+            "give an absolute http(s) URL such as https://example.com/health, or a path under `base_url`"
+        };
+        p.add(format!("{at}.url"), problem, fix);
+    }
+    for (name, value) in &check.headers {
+        if HeaderName::from_bytes(name.as_bytes()).is_err() || HeaderValue::from_str(value).is_err() {
+            p.add(
+                format!("{at}.headers.{name}"),
+                "is not a valid HTTP header name and value",
+                "use a token name (letters, digits, `-`) and a value of visible ASCII characters",
+            );
+        }
+    }
+    expect(
+        p,
+        &format!("{at}.expect"),
+        &check.expect,
+        suite.timeout_ms,
+        method == "HEAD",
+    );
+}
+
+fn expect(p: &mut Problems, at: &str, expect: &Expect, timeout_ms: u64, head: bool) {
+    if expect.status.0.is_empty() {
+        p.add(
+            format!("{at}.status"),
+            "is an empty list",
+            "list the accepted codes, e.g. [200, 204]",
+        );
+    }
+    if let Some(bad) = expect.status.0.iter().find(|c| !(100..=599).contains(*c)) {
+        p.add(
+            format!("{at}.status"),
+            format!("holds {bad}"),
+            "use HTTP status codes from 100 to 599",
+        );
+    }
+    for (j, needle) in expect.body_contains.iter().enumerate() {
+        if needle.is_empty() {
+            p.add(
+                format!("{at}.body_contains[{j}]"),
+                "is empty",
+                "remove it, or give the text to look for",
+            );
+        }
+    }
+    for (j, json) in expect.json.iter().enumerate() {
+        if !(json.pointer.is_empty() || json.pointer.starts_with('/')) {
+            p.add(
+                format!("{at}.json[{j}].pointer"),
+                format!("`{}` is not a JSON Pointer", json.pointer),
+                "start it with `/`, e.g. \"/status\" or \"/items/0/id\" (RFC 6901)",
+            );
+        }
+    }
+    for (j, header) in expect.headers_present.iter().enumerate() {
+        if HeaderName::from_bytes(header.as_bytes()).is_err() {
+            p.add(
+                format!("{at}.headers_present[{j}]"),
+                format!("`{header}` is not a valid header name"),
+                "use a token name such as \"x-version\"",
+            );
+        }
+    }
+    if head && (!expect.body_contains.is_empty() || !expect.json.is_empty()) {
+        p.add(
+            at,
+            "expects a body, but HEAD answers have none",
+            "use GET, or drop `body_contains` and `json`",
+        );
+    }
+    match expect.max_latency_ms {
+        Some(0) => p.add(
+            format!("{at}.max_latency_ms"),
+            "is 0",
+            "give a bound in milliseconds, e.g. 800",
+        ),
+        Some(max) if max > timeout_ms => p.add(
+            format!("{at}.max_latency_ms"),
+            format!("is {max}, above the suite's timeout_ms ({timeout_ms}): the check times out first"),
+            "lower it below timeout_ms, or raise timeout_ms",
+        ),
+        _ => {}
+    }
+}
+
+/// `{"suite_from_artifact": "checks/smoke.json"}`: a relative path inside the input artifact, standing alone.
+pub(crate) fn artifact_reference(object: &Map<String, Value>, path: &Value) -> Result<String, SuiteError> {
+    const FIELD: &str = crate::suite::ARTIFACT_KEY;
+    let mut p = Problems::default();
+    if let Some(other) = object.keys().find(|k| *k != FIELD) {
+        p.add(
+            other.as_str(),
+            format!("cannot be combined with `{FIELD}`"),
+            format!("put the whole suite in the artifact file, or drop `{FIELD}` and inline it"),
+        );
+    }
+    let path = path.as_str().unwrap_or_default();
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.split('/').any(|segment| segment == ".." || segment.is_empty())
+        || path.chars().count() > 1024;
+    if bad {
+        p.add(
+            FIELD,
+            "is not a relative path inside the input artifact",
+            "give a path like \"checks/smoke.json\" (no leading `/`, no `..`)",
+        );
+    }
+    if p.0.is_empty() {
+        Ok(path.to_owned())
+    } else {
+        Err(SuiteError { errors: p.0 })
+    }
+}
