@@ -14,8 +14,13 @@ pub struct Facts {
     pub now: DateTime<Utc>,
 }
 
-fn minutes(d: chrono::Duration) -> i64 {
-    d.num_minutes()
+/// Minutes for people: whole minutes, or seconds when the bake is shorter than that.
+fn minutes(d: chrono::Duration) -> String {
+    if d.num_minutes() >= 1 || d.is_zero() {
+        format!("{} min", d.num_minutes())
+    } else {
+        format!("{} s", d.num_seconds())
+    }
 }
 
 pub fn decide(facts: &Facts, watch: &Watch, policy: FailurePolicy) -> Decision {
@@ -75,9 +80,9 @@ pub fn decide(facts: &Facts, watch: &Watch, policy: FailurePolicy) -> Decision {
         };
         return Decision::Hold {
             reason: format!(
-                "baking: all {} alarm(s) OK for {} of {} minutes {counted_from}",
+                "baking: all {} alarm(s) OK for {} of {} {counted_from}",
                 report.alarms.len(),
-                minutes(baked).max(0),
+                minutes(baked.max(chrono::Duration::zero())),
                 minutes(watch.bake)
             ),
             recheck_after: bake_start + watch.bake,
@@ -86,7 +91,7 @@ pub fn decide(facts: &Facts, watch: &Watch, policy: FailurePolicy) -> Decision {
     let names: Vec<&str> = report.alarms.iter().map(|a| a.name.as_str()).collect();
     Decision::Approve {
         summary: format!(
-            "auto-approved: {} alarm(s) OK for {} minutes (bake {} min): {}",
+            "auto-approved: {} alarm(s) OK for {} (bake {}): {}",
             names.len(),
             minutes(baked),
             minutes(watch.bake),
@@ -140,7 +145,7 @@ mod tests {
                 report(vec![alarm("app-5xx", Ok, 600, now), alarm("app-p99", Ok, 600, now)]),
                 45,
                 "approve",
-                "2 alarm(s) OK for 45 minutes",
+                "2 alarm(s) OK for 45 min",
             ),
             (
                 report(vec![alarm("app-5xx", Ok, 600, now), alarm("app-p99", Alarm, 3, now)]),
@@ -161,19 +166,19 @@ mod tests {
                 report(vec![alarm("app-5xx", Ok, 600, now)]),
                 10,
                 "hold",
-                "OK for 10 of 30 minutes since the approval started",
+                "OK for 10 min of 30 min since the approval started",
             ),
             (
                 report(vec![alarm("app-5xx", Ok, 12, now)]),
                 45,
                 "hold",
-                "OK for 12 of 30 minutes since alarm app-5xx became OK",
+                "OK for 12 min of 30 min since alarm app-5xx became OK",
             ),
             (
                 report(vec![alarm("app-5xx", Ok, 30, now)]),
                 30,
                 "approve",
-                "OK for 30 minutes",
+                "OK for 30 min",
             ),
             (
                 report(vec![

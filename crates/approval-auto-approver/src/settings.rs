@@ -10,7 +10,7 @@ use hooks_common::gate::FailurePolicy;
 use hooks_common::settings::Env;
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ApproverSettings {
     /// Alarm names to watch (each must exist).
@@ -20,8 +20,9 @@ pub struct ApproverSettings {
     #[serde(default)]
     pub alarm_prefix: Option<String>,
     /// How long every alarm must have been OK, counted from when the approval started waiting.
+    /// Fractions are allowed (`0.5` is 30 seconds).
     #[serde(default)]
-    pub bake_minutes: Option<u32>,
+    pub bake_minutes: Option<f64>,
     /// What to do when the alarms cannot be read: `hold` (default) or `reject`. Never approve.
     #[serde(default)]
     pub on_error: Option<FailurePolicy>,
@@ -44,26 +45,26 @@ pub struct Watch {
 }
 
 /// Deployment-wide defaults from the template.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Defaults {
-    pub bake_minutes: u32,
+    pub bake_minutes: f64,
     pub alarm_prefix: Option<String>,
     pub recheck: Duration,
 }
 
-const MAX_BAKE_MINUTES: u32 = 60 * 24 * 30;
+const MAX_BAKE_MINUTES: f64 = 60.0 * 24.0 * 30.0;
 
 impl Defaults {
     pub fn from_env(env: &Env, sweep_interval: Duration) -> Result<Defaults, Error> {
         let bake_minutes = match env.optional("DEFAULT_BAKE_MINUTES") {
-            None => 30,
+            None => 30.0,
             Some(text) => text
-                .parse()
+                .parse::<f64>()
                 .ok()
-                .filter(|m| *m <= MAX_BAKE_MINUTES)
+                .filter(|m| bake_in_range(*m))
                 .ok_or_else(|| Error::Setting {
                     name: "DEFAULT_BAKE_MINUTES".into(),
-                    problem: format!("`{text}` is not a whole number of minutes up to {MAX_BAKE_MINUTES}"),
+                    problem: format!("`{text}` is not a number of minutes from 0 to {MAX_BAKE_MINUTES}"),
                     fix: "set it to the bake time in minutes, e.g. 30".into(),
                 })?,
         };
@@ -73,6 +74,10 @@ impl Defaults {
             recheck: sweep_interval,
         })
     }
+}
+
+fn bake_in_range(minutes: f64) -> bool {
+    (0.0..=MAX_BAKE_MINUTES).contains(&minutes)
 }
 
 impl ApproverSettings {
@@ -104,7 +109,7 @@ impl ApproverSettings {
                 names: self.alarms.clone(),
                 prefix,
             },
-            bake: Duration::minutes(bake_minutes.into()),
+            bake: Duration::milliseconds((bake_minutes * 60_000.0).round() as i64),
             recheck: defaults.recheck,
         })
     }
@@ -116,7 +121,7 @@ mod tests {
 
     fn defaults() -> Defaults {
         Defaults {
-            bake_minutes: 30,
+            bake_minutes: 30.0,
             alarm_prefix: None,
             recheck: Duration::minutes(5),
         }
@@ -144,7 +149,7 @@ mod tests {
         assert!(empty.watch(&defaults()).unwrap_err().contains("empty name"));
         let long = ApproverSettings {
             alarms: vec!["a".into()],
-            bake_minutes: Some(MAX_BAKE_MINUTES + 1),
+            bake_minutes: Some(MAX_BAKE_MINUTES + 1.0),
             ..Default::default()
         };
         assert!(long.watch(&defaults()).unwrap_err().contains("bake_minutes"));
@@ -156,14 +161,18 @@ mod tests {
         let parsed = Defaults::from_env(&env, Duration::minutes(5)).unwrap();
         assert_eq!(
             (parsed.bake_minutes, parsed.alarm_prefix.as_deref()),
-            (45, Some("prod-"))
+            (45.0, Some("prod-"))
         );
-        let bad = Env::from_pairs(&[("DEFAULT_BAKE_MINUTES", "soon")]);
-        assert!(
-            Defaults::from_env(&bad, Duration::minutes(5))
-                .unwrap_err()
-                .to_string()
-                .contains("DEFAULT_BAKE_MINUTES")
-        );
+        for bad in ["soon", "-1", "NaN"] {
+            let env = Env::from_pairs(&[("DEFAULT_BAKE_MINUTES", bad)]);
+            let err = Defaults::from_env(&env, Duration::minutes(5)).unwrap_err().to_string();
+            assert!(err.contains("DEFAULT_BAKE_MINUTES"), "{err}");
+        }
+        let half = ApproverSettings {
+            alarms: vec!["a".into()],
+            bake_minutes: Some(0.5),
+            ..Default::default()
+        };
+        assert_eq!(half.watch(&defaults()).unwrap().bake, Duration::seconds(30));
     }
 }
