@@ -25,3 +25,41 @@ pub async fn stack() -> Stack {
     );
     Stack::start(&dir).await.expect("the simulator starts on 127.0.0.1")
 }
+
+/// A pipeline whose `Bake` stage holds a Manual approval notifying `topic_arn`.
+pub fn bake_pipeline(
+    name: &str,
+    topic_arn: &str,
+    custom_data: &str,
+    timeout: std::time::Duration,
+) -> pipeline_sim::model::Pipeline {
+    use pipeline_sim::model::{ActionDecl, ActionType, Pipeline, StageDecl};
+    let stage = |stage: &str, action: ActionDecl| StageDecl {
+        name: stage.into(),
+        actions: vec![action],
+    };
+    Pipeline::new(
+        name,
+        vec![
+            stage(
+                "Source",
+                ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection")),
+            ),
+            stage(
+                "Deploy",
+                ActionDecl::new("Canary", ActionType::aws("Deploy", "CodeDeploy")),
+            ),
+            stage(
+                "Bake",
+                ActionDecl::new("HealthyForBakeTime", ActionType::manual_approval())
+                    .with_config("NotificationArn", topic_arn)
+                    .with_config("CustomData", custom_data)
+                    .with_timeout(timeout),
+            ),
+            stage(
+                "Production",
+                ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")),
+            ),
+        ],
+    )
+}

@@ -1,0 +1,266 @@
+//! The approval-auto-approver binary through the simulator: a Manual approval publishes to SNS, the function
+//! reads alarms from the simulated CloudWatch and answers through the simulated CodePipeline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use e2e_tests::{bake_pipeline, stack};
+use pipeline_sim::cloudwatch::{Alarm, AlarmState};
+use pipeline_sim::faults::{Fault, FaultKind, Service};
+use pipeline_sim::lambda::{FunctionHost, Outcome};
+use pipeline_sim::model::{ApprovalState, ApprovalStatus, DecidedBy, Status};
+use pipeline_sim::samples::revision;
+use pipeline_sim::scenario::{Played, Release, Timeline};
+use pipeline_sim::sns::topic_arn;
+use pipeline_sim::stack::Stack;
+use serde_json::json;
+
+const PIPELINE: &str = "checkout";
+const STAGE: &str = "Bake";
+const ACTION: &str = "HealthyForBakeTime";
+
+/// A stack with the bake pipeline, two OK alarms, and the auto-approver subscribed to its topic.
+async fn approver_stack(custom_data: &str, timeout: Duration, env: &[(&str, &str)]) -> (Stack, Arc<FunctionHost>) {
+    let stack = stack().await;
+    let topic = topic_arn("auto-approver");
+    stack
+        .sim
+        .state
+        .world()
+        .put_pipeline(bake_pipeline(PIPELINE, &topic, custom_data, timeout));
+    {
+        let mut cloudwatch = stack.sim.state.cloudwatch();
+        for name in ["checkout-5xx", "checkout-p99"] {
+            cloudwatch.put_alarm(Alarm::new(name, "Checkout", name));
+            cloudwatch.set_alarm_state_at(
+                name,
+                AlarmState::Ok,
+                "Threshold Crossed: no datapoints above",
+                Utc::now() - chrono::Duration::hours(3),
+            );
+        }
+    }
+    let mut settings = vec![
+        ("GATE_TOPIC_ARN", topic.as_str()),
+        ("GATE_PIPELINES", PIPELINE),
+        ("RUST_LOG", "info"),
+    ];
+    settings.extend_from_slice(env);
+    let host = stack.function("approval-auto-approver", &settings).await.unwrap();
+    stack.subscribe_topic(&topic, host.clone());
+    (stack, host)
+}
+
+fn release() -> Release {
+    Release::new(
+        PIPELINE,
+        revision("5d1c0ffee5d1c0ffee5d1c0ffee5d1c0ffee5d1c", "Tune the checkout cache"),
+    )
+}
+
+fn decided(played: &Played) -> (ApprovalStatus, String, DecidedBy) {
+    match &played.approvals[0].state {
+        ApprovalState::Decided {
+            status, summary, by, ..
+        } => (*status, summary.clone(), by.clone()),
+        other => panic!("approval not decided: {other:?}"),
+    }
+}
+
+fn settled_and_refused(stack: &Stack) -> (usize, usize) {
+    stack.sim.state.world().approval_answer_counts()
+}
+
+const ALARMS: &str = r#"{"alarms": ["checkout-5xx", "checkout-p99"], "bake_minutes": 0.05}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holds_through_the_bake_then_the_sweep_approves() {
+    let (stack, host) = approver_stack(ALARMS, Duration::from_secs(3600), &[]).await;
+    let sweeps = stack.start_sweeps(host.clone(), Duration::from_millis(700));
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    sweeps.stop();
+
+    assert_eq!(played.status, Status::Succeeded, "the release went on to production");
+    let (status, summary, by) = decided(&played);
+    assert_eq!((status, by), (ApprovalStatus::Approved, DecidedBy::Api));
+    assert!(
+        summary.contains("2 alarm(s) OK for") && summary.contains("checkout-5xx, checkout-p99"),
+        "{summary}"
+    );
+    assert_eq!(settled_and_refused(&stack), (1, 0));
+    let logs = host.logs().join("\n");
+    assert!(
+        logs.contains("baking: all 2 alarm(s) OK"),
+        "the SNS delivery held first: {logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_in_alarm_rejects_naming_it() {
+    let (stack, _host) = approver_stack(ALARMS, Duration::from_secs(3600), &[]).await;
+    stack.sim.state.cloudwatch().set_alarm_state(
+        "checkout-p99",
+        AlarmState::Alarm,
+        "Threshold Crossed: p99 2.4 s > 1 s",
+    );
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+
+    assert_eq!(played.status, Status::Failed);
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Rejected);
+    assert!(
+        summary.contains("alarm checkout-p99 is in ALARM") && summary.contains("p99 2.4 s > 1 s"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insufficient_data_holds_until_a_person_decides() {
+    let (stack, host) = approver_stack(ALARMS, Duration::from_secs(3600), &[]).await;
+    stack
+        .sim
+        .state
+        .cloudwatch()
+        .set_alarm_state("checkout-5xx", AlarmState::InsufficientData, "no datapoints");
+    stack.wiring.set_wait_bound(Duration::from_secs(4));
+    let sweeps = stack.start_sweeps(host.clone(), Duration::from_millis(500));
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    sweeps.stop();
+
+    assert_eq!(played.status, Status::InProgress, "still waiting at the approval");
+    assert!(matches!(played.approvals[0].state, ApprovalState::Pending));
+    assert_eq!(settled_and_refused(&stack), (0, 0), "a hold sends nothing");
+    assert!(host.logs().join("\n").contains("INSUFFICIENT_DATA"));
+
+    // A person decides in the console; the next look finds nothing to do and succeeds.
+    stack
+        .sim
+        .approve_as_person(PIPELINE, STAGE, ACTION, ApprovalStatus::Approved, "looked fine to me")
+        .unwrap();
+    let notification = played.notifications[0].events[0].1.clone();
+    let redelivered = host.invoke(notification).await;
+    let Outcome::Ok(result) = &redelivered.outcome else {
+        panic!("{:?}", redelivered.outcome)
+    };
+    assert_eq!(result[0]["outcome"], "already_decided", "{result}");
+    assert!(host.logs().join("\n").contains("already decided"));
+    assert_eq!(
+        settled_and_refused(&stack),
+        (0, 0),
+        "the gate did not answer a decided approval"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_notification_twice_answers_once() {
+    let (stack, host) = approver_stack(
+        r#"{"alarms": ["checkout-5xx"], "bake_minutes": 0}"#,
+        Duration::from_secs(3600),
+        &[],
+    )
+    .await;
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    assert_eq!(decided(&played).0, ApprovalStatus::Approved);
+    let notification = played.notifications[0].events[0].1.clone();
+    let again = host.invoke(notification).await;
+    assert!(
+        matches!(&again.outcome, Outcome::Ok(v) if v[0]["outcome"] == "already_decided"),
+        "{:?}",
+        again.outcome
+    );
+    assert_eq!(
+        settled_and_refused(&stack),
+        (1, 0),
+        "one PutApprovalResult, none refused"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudwatch_failing_never_approves() {
+    let (stack, host) = approver_stack(ALARMS, Duration::from_secs(3600), &[]).await;
+    stack
+        .sim
+        .state
+        .faults
+        .inject(Fault::new(Service::CloudWatch, FaultKind::ServerError));
+    stack.wiring.set_wait_bound(Duration::from_secs(3));
+    let sweeps = stack.start_sweeps(host.clone(), Duration::from_millis(500));
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    sweeps.stop();
+
+    assert!(
+        matches!(played.approvals[0].state, ApprovalState::Pending),
+        "{:?}",
+        played.approvals[0].state
+    );
+    assert_eq!(settled_and_refused(&stack), (0, 0));
+    let logs = host.logs().join("\n");
+    assert!(
+        logs.contains("could not check: CloudWatch DescribeAlarms failed"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_near_expiry_rejects_with_the_reason() {
+    // Expires in 3 minutes; sweeps every minute (+2 min slack): this look is the last one before expiry.
+    let (stack, _host) = approver_stack(ALARMS, Duration::from_secs(180), &[("SWEEP_INTERVAL_MINUTES", "1")]).await;
+    stack
+        .sim
+        .state
+        .cloudwatch()
+        .set_alarm_state("checkout-5xx", AlarmState::InsufficientData, "no datapoints");
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Rejected);
+    assert!(
+        summary.contains("INSUFFICIENT_DATA") && summary.contains("expires"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_notifications_are_clear_errors_and_call_nothing() {
+    let (stack, host) = approver_stack(ALARMS, Duration::from_secs(3600), &[]).await;
+    let cases = [
+        (
+            json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:s",
+            "Sns": {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:t", "Subject": "x",
+                    "Message": "{\"approval\": {\"pipelineName\": \"checkout\"}}", "Timestamp": "2026-11-22T03:10:00.000Z",
+                    "SignatureVersion": "1", "Signature": "s", "SigningCertUrl": "https://c", "UnsubscribeUrl": "https://u",
+                    "MessageAttributes": {}}}]}),
+            "missing field `stageName`",
+        ),
+        (json!({"detail-type": "Something"}), "expected an SNS notification"),
+    ];
+    for (event, expected) in cases {
+        let invocation = host.invoke(event).await;
+        let Outcome::Error {
+            error_type,
+            error_message,
+        } = &invocation.outcome
+        else {
+            panic!("{:?}", invocation.outcome)
+        };
+        assert_eq!(error_type, "MalformedEvent");
+        assert!(error_message.contains(expected), "{error_message}");
+    }
+    for operation in ["GetPipelineState", "PutApprovalResult"] {
+        assert_eq!(
+            stack.sim.state.call_count(Service::CodePipeline, operation),
+            0,
+            "{operation}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_data_that_watches_nothing_rejects_instead_of_approving_blind() {
+    let (stack, _host) = approver_stack(r#"{"bake_minutes": 0}"#, Duration::from_secs(3600), &[]).await;
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Rejected);
+    assert!(summary.contains("names no alarms"), "{summary}");
+}
