@@ -10,6 +10,7 @@
 pub mod aws;
 pub mod cloudwatch;
 pub mod codepipeline;
+pub mod demo;
 pub mod eventbridge;
 pub mod faults;
 pub mod lambda;

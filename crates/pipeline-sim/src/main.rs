@@ -4,9 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pipeline_sim::scenario::{Timeline, play};
 use pipeline_sim::stack::Stack;
-use pipeline_sim::{samples, terminal};
+use pipeline_sim::terminal;
 
 const USAGE: &str = "usage:
   pipeline-sim demo --bin-dir DIR
@@ -64,44 +63,7 @@ async fn main() -> ExitCode {
 }
 
 async fn demo(args: &Args) -> Result<(), String> {
-    let stack = Stack::start(&args.bin_dir).await.map_err(|e| e.to_string())?;
-    let notifier = stack.failure_notifier(&[]).await.map_err(|e| e.to_string())?;
-    println!(
-        "Local pipeline simulator on {} (CodePipeline, Secrets Manager, EventBridge, Slack sink)",
-        stack.sim.endpoint_url()
-    );
-    println!(
-        "Pipeline {}: Source (GitHub) → Build (CodeBuild) → Deploy (CodeDeploy)",
-        samples::PIPELINE
-    );
-    println!("Subscribed: failure-notifier, through the template's rule (action-level FAILED events only)\n");
-
-    let timeline = Timeline::new(true);
-    timeline.note("Release 1: a change that builds and deploys");
-    play(&stack.sim, &stack.bus, &samples::good_release(), &timeline)
-        .await
-        .ok_or("release 1 did not play")?;
-    timeline.note("Release 2: a change whose unit tests fail in CodeBuild");
-    play(&stack.sim, &stack.bus, &samples::failing_build_release(), &timeline)
-        .await
-        .ok_or("release 2 did not play")?;
-
-    let messages = stack.sim.state.slack.messages();
-    println!("\nSlack received {} message(s):", messages.len());
-    for message in &messages {
-        println!("\n── #{} ──────────────────────────────────────────", message.route);
-        println!("{}", terminal::render_slack(&message.body));
-    }
-    println!(
-        "\nfailure-notifier: {} invocation(s), exec → first Runtime API poll {:?}, peak RSS {} KiB",
-        notifier.invocation_count(),
-        notifier.startup_time().unwrap_or_default(),
-        notifier.peak_rss_kib().unwrap_or_default()
-    );
-    if messages.len() != 1 {
-        return Err(format!("expected exactly one Slack message, got {}", messages.len()));
-    }
-    Ok(())
+    pipeline_sim::demo::run(&args.bin_dir).await
 }
 
 async fn invoke(args: &Args) -> Result<(), String> {

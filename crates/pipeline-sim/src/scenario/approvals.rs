@@ -17,10 +17,10 @@ impl Player<'_> {
             world.approval(&token)?.clone()
         };
         let in_flight = self.notify(run, &approval);
-        let state = self.await_answer(&approval.token).await?;
-        let status = self.note_answer(run, &approval, &state);
+        // What the subscribers made of the notification (held, or answered at once) reads best before the answer.
         self.settle_deliveries(in_flight, true).await;
-        Some(status)
+        let state = self.await_answer(&approval.token).await?;
+        Some(self.note_answer(run, &approval, &state))
     }
 
     /// Publishes the approval's notification and starts delivering it; notes who it went to.
