@@ -8,7 +8,7 @@ use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError
 use aws_sdk_codepipeline::types::{ActionExecutionStatus, ApprovalResult, ApprovalStatus};
 use chrono::{DateTime, Duration, Utc};
 
-use super::request::ApprovalRequest;
+use super::request::{ApprovalRequest, RequestSource};
 use crate::Error;
 use crate::gate::Decision;
 use crate::text::truncate;
@@ -117,6 +117,7 @@ impl ApprovalDesk {
                 token: token.to_owned(),
                 expires: started + timeout,
                 requested_at: started,
+                source: RequestSource::Sweep,
                 custom_data,
                 review_link: None,
             });

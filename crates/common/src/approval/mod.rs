@@ -18,7 +18,7 @@ use serde_json::Value;
 
 pub use desk::{ApprovalDesk, Carried};
 pub use expiry::settle_before_expiry;
-pub use request::{ApprovalRequest, parse_expiry, parse_notification};
+pub use request::{ApprovalRequest, RequestSource, parse_expiry, parse_notification};
 pub use trigger::{Trigger, parse_trigger};
 
 use crate::Error;
@@ -82,6 +82,7 @@ impl GateSettings {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Handled {
     pub approval: String,
+    pub source: RequestSource,
     pub outcome: &'static str,
     pub reason: String,
 }
@@ -143,11 +144,12 @@ where
     F: Fn(ApprovalRequest) -> Fut,
     Fut: Future<Output = Decision>,
 {
-    let approval = request.place();
+    let (approval, source) = (request.place(), request.source);
     if !desk.still_pending(&request).await? {
         tracing::info!(%approval, "already decided (by a person or an earlier delivery): nothing to do");
         return Ok(Handled {
             approval,
+            source,
             outcome: "already_decided",
             reason: "no longer pending".into(),
         });
@@ -168,6 +170,7 @@ where
     }
     Ok(Handled {
         approval,
+        source,
         outcome,
         reason,
     })

@@ -8,6 +8,15 @@ use serde::de::DeserializeOwned;
 use crate::Error;
 use crate::settings::parse_json;
 
+/// Where an approval request came from. Gates tell people about a hold once, on the notification, not on every
+/// sweep that holds it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestSource {
+    Notification,
+    Sweep,
+}
+
 /// One pending approval: where it is, the token that answers it, and when it expires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApprovalRequest {
@@ -19,6 +28,8 @@ pub struct ApprovalRequest {
     /// When the approval started waiting (the SNS publish time, or the action's last status change): a bake
     /// time counts from here, so a release is watched for the whole bake even if its alarms were OK before.
     pub requested_at: DateTime<Utc>,
+    /// How the gate learned of it: the first look (SNS) or a later one (the sweep).
+    pub source: RequestSource,
     /// The action's `CustomData`: the gate's per-pipeline settings, as JSON text.
     pub custom_data: Option<String>,
     pub review_link: Option<String>,
@@ -106,6 +117,7 @@ pub fn parse_notification(message: &str, published: DateTime<Utc>) -> Result<App
         token: approval.token,
         expires,
         requested_at: published,
+        source: RequestSource::Notification,
         custom_data: approval.custom_data.filter(|c| !c.trim().is_empty()),
         review_link: approval.approval_review_link,
     })
