@@ -15,13 +15,13 @@ RELEASE_DIR := $(TARGET_DIR)/release
 SIM := $(RELEASE_DIR)/pipeline-sim
 
 # The function binaries that get deployed (pipeline-sim is test and demo only and is never packaged).
-FUNCTIONS := failure-notifier
+FUNCTIONS := failure-notifier approval-auto-approver
 
 # `make invoke FUNCTION=... EVENT=...`
 FUNCTION ?= failure-notifier
 EVENT ?= events/failure-notifier.action-failed.json
 
-.PHONY: help test demo build lint invoke package deploy
+.PHONY: help test demo build lint invoke measure package deploy
 
 help: ## List the targets
 	@echo 'codepipeline-hooks: make <target>'
@@ -45,6 +45,10 @@ lint: ## rustfmt check, clippy with warnings as errors, SAM template lint
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/lint-template.sh
+
+measure: ## Release binary and zip size of every deployable function (the demo prints start-up and memory)
+	$(CARGO) build --workspace --release --bins
+	scripts/measure.py $(FUNCTIONS)
 
 invoke: ## Run one function on one event locally: make invoke FUNCTION=failure-notifier EVENT=events/<file>.json
 	$(CARGO) build --workspace --release --bins
