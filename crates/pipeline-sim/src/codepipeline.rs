@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, required_str};
 use crate::model::{Execution, Pipeline, World};
+use crate::paging::{decode_token, encode_token};
 use crate::{ACCOUNT, SimState};
 
 pub fn handle(state: &SimState, operation: &str, request: &Value) -> Result<Value, AwsError> {
@@ -253,25 +254,4 @@ fn invalid_next_token() -> AwsError {
         "InvalidNextTokenException",
         "The next token was specified in an invalid format.",
     )
-}
-
-/// An opaque token: the scope and cursor, hex-encoded.
-fn encode_token(scope: &str, cursor: &str) -> String {
-    format!("{scope}\n{cursor}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_token(token: &str, scope: &str) -> Option<String> {
-    if !token.len().is_multiple_of(2) || !token.is_ascii() {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
-        .collect();
-    let text = String::from_utf8(bytes?).ok()?;
-    let (token_scope, cursor) = text.rsplit_once('\n')?;
-    (token_scope == scope).then(|| cursor.to_owned())
 }

@@ -15,6 +15,7 @@ pub mod eventbridge;
 pub mod faults;
 pub mod lambda;
 pub mod model;
+mod paging;
 pub mod samples;
 pub mod scenario;
 pub mod secrets;

@@ -18,7 +18,11 @@ fn unmrkdwn(text: &str) -> String {
     }
     out.push_str(rest);
     // Bold markers and code fences read as noise in a terminal.
-    out.replace("```", "").replace('*', "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out.replace("```", "")
+        .replace('*', "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 pub fn render_slack(body: &Value) -> String {
