@@ -72,3 +72,55 @@ pub fn failing_build_release() -> Release {
             },
         )
 }
+
+/// The function name Lambda Invoke actions of the tested pipelines call: the post-deploy test runner.
+pub const RUNNER_FUNCTION: &str = "post-deploy-test-runner";
+/// The stage and action that test the deployed segment in [`tested_pipeline`].
+pub const TEST_STAGE: &str = "Test";
+pub const TEST_ACTION: &str = "SmokeTests";
+
+/// Source → Deploy (the canary segment) → Test (a Lambda Invoke action calling the post-deploy test runner with
+/// `user_parameters`) → Production. The Invoke action times out after `job_timeout` if never reported.
+pub fn tested_pipeline(name: &str, user_parameters: &str, job_timeout: std::time::Duration) -> Pipeline {
+    let stage = |stage: &str, action: ActionDecl| StageDecl {
+        name: stage.into(),
+        actions: vec![action],
+    };
+    Pipeline::new(
+        name,
+        vec![
+            stage(
+                "Source",
+                ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection"))
+                    .with_config("FullRepositoryId", &format!("acme/{name}"))
+                    .with_config("BranchName", "main"),
+            ),
+            stage(
+                "Deploy",
+                ActionDecl::new("Canary", ActionType::aws("Deploy", "CodeDeploy")).with_config("ApplicationName", name),
+            ),
+            stage(
+                TEST_STAGE,
+                ActionDecl::new(TEST_ACTION, ActionType::lambda_invoke())
+                    .with_config("FunctionName", RUNNER_FUNCTION)
+                    .with_config("UserParameters", user_parameters)
+                    .with_timeout(job_timeout),
+            ),
+            stage(
+                "Production",
+                ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")).with_config("ApplicationName", name),
+            ),
+        ],
+    )
+}
+
+/// A release of a [`tested_pipeline`].
+pub fn tested_release(pipeline: &str) -> Release {
+    Release::new(
+        pipeline,
+        revision(
+            "7e3f1a2b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
+            "Show delivery dates at checkout",
+        ),
+    )
+}

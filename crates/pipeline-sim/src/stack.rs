@@ -119,6 +119,74 @@ impl Stack {
         });
         Sweeps { task, deliveries }
     }
+
+    /// Starts a function binary like [`Stack::function`], with its own Lambda timeout (e.g. a short one to see a
+    /// function report before its deadline).
+    pub async fn function_with_timeout(
+        &self,
+        name: &str,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> std::io::Result<Arc<FunctionHost>> {
+        let binary = self.bin_dir.join(name);
+        if !binary.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} not found: build it first (`cargo build --bins`)", binary.display()),
+            ));
+        }
+        let mut settings: Vec<(String, String)> = defaults(name)
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        settings.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let spec = FunctionSpec {
+            name: name.to_owned(),
+            binary,
+            env: settings,
+            timeout,
+            memory_mb: 128,
+        };
+        Ok(Arc::new(FunctionHost::start(spec, &self.sim.endpoint_url()).await?))
+    }
+
+    /// The post-deploy test runner with the template's settings plus `env` and a Lambda timeout, registered as
+    /// the function Invoke actions name `samples::RUNNER_FUNCTION` call.
+    pub async fn post_deploy_test_runner(
+        &self,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> std::io::Result<Arc<FunctionHost>> {
+        let mut settings = vec![
+            ("METRICS_NAMESPACE", "CodePipelineHooks/PostDeployTests"),
+            ("RUST_LOG", "info"),
+        ];
+        settings.extend_from_slice(env);
+        let host = self
+            .function_with_timeout("post-deploy-test-runner", &settings, timeout)
+            .await?;
+        self.register_lambda(samples::RUNNER_FUNCTION, host.clone());
+        Ok(host)
+    }
+
+    /// The synthetic canary named `name` running `suite` (JSON), with the template's settings plus `env`; invoke it
+    /// with [`Stack::sweep`] (a scheduled event), as its schedule does.
+    pub async fn synthetic_canary(
+        &self,
+        name: &str,
+        suite: &str,
+        env: &[(&str, &str)],
+    ) -> std::io::Result<Arc<FunctionHost>> {
+        let mut settings = vec![
+            ("CANARY_NAME", name),
+            ("CANARY_SUITE", suite),
+            ("METRICS_NAMESPACE", "CodePipelineHooks/Canary"),
+            ("RUST_LOG", "info"),
+        ];
+        settings.extend_from_slice(env);
+        self.function_with_timeout("synthetic-canary", &settings, Duration::from_secs(60))
+            .await
+    }
 }
 
 /// Periodic sweeps in the background; they stop when this is stopped or dropped.

@@ -1,0 +1,20 @@
+//! The post-deploy test runner: a CodePipeline Lambda Invoke action that runs a check suite (the `checks` crate)
+//! against the segment just deployed and answers the job, exactly once, before its deadline.
+//!
+//! `params` reads the action's `UserParameters` (a suite, optionally with soak settings), `soak` paces soak runs
+//! and `token` carries their progress between invocations, `decide` turns results into the job's result (all
+//! pure); `job` talks to CodePipeline, `metrics` to CloudWatch, and `handler` carries an invocation out.
+//! `telemetry` keeps raw job events (they carry artifact credentials) out of the logs at every log level.
+
+pub mod decide;
+mod error;
+pub mod handler;
+pub mod job;
+pub mod metrics;
+pub mod params;
+pub mod soak;
+pub mod telemetry;
+pub mod token;
+
+pub use error::RunnerError;
+pub use handler::{Outcome, Runner, Settings};

@@ -1,0 +1,629 @@
+//! The post-deploy test runner binary through the simulator: a release reaches the Test stage, whose Lambda Invoke
+//! action creates a CodePipeline job and invokes the runner asynchronously with the real job event (artifact
+//! credentials included). The runner checks the scriptable target service, reports the job through the simulated
+//! CodePipeline with the real SDK, and publishes its metrics to the simulated CloudWatch.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use e2e_tests::stack;
+use pipeline_sim::codepipeline::jobs::job_event;
+use pipeline_sim::eventbridge::ACTION_DETAIL_TYPE;
+use pipeline_sim::faults::{Fault, FaultKind, Service};
+use pipeline_sim::lambda::{FunctionHost, Outcome};
+use pipeline_sim::model::{Job, JobFailure, JobState, JobSuccess, Status};
+use pipeline_sim::samples::{self, TEST_ACTION, TEST_STAGE};
+use pipeline_sim::scenario::{Played, Timeline};
+use pipeline_sim::stack::Stack;
+use pipeline_sim::target::{TargetMode, TargetService};
+use post_deploy_test_runner::decide::{Plan, plan};
+use post_deploy_test_runner::job::Job as RunnerJob;
+use post_deploy_test_runner::token::{MAX_TOKEN_CHARS, Progress};
+use serde_json::Value;
+
+const PIPELINE: &str = "storefront";
+const NAMESPACE: &str = "CodePipelineHooks/PostDeployTests";
+/// How long the simulator lets a job go unreported before it fails the action: far beyond every test's runner.
+const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A suite against the target: `settings` are extra suite members (each followed by a comma), then the checks.
+fn suite(target: &TargetService, settings: &str, checks: &str) -> String {
+    format!(
+        r#"{{{settings}"base_url": "{}", "timeout_ms": 2000, "checks": [{checks}]}}"#,
+        target.base_url()
+    )
+}
+
+const THREE_CHECKS: &str = r#"{"name": "health", "url": "/health", "expect": {"json": [{"pointer": "/status", "equals": "ok"}], "headers_present": ["x-version"]}},
+    {"name": "checkout", "url": "/checkout"}, {"name": "search", "url": "/search?q=socks"}"#;
+
+struct Run {
+    stack: Stack,
+    runner: Arc<FunctionHost>,
+    played: Played,
+    timeline: Timeline,
+}
+
+impl Run {
+    fn jobs(&self) -> Vec<&Job> {
+        self.played.jobs_of(TEST_STAGE, TEST_ACTION)
+    }
+
+    fn only_job(&self) -> &Job {
+        let jobs = self.jobs();
+        assert_eq!(jobs.len(), 1, "one job expected:\n{}", self.timeline.lines().join("\n"));
+        jobs[0]
+    }
+
+    /// Every job of the action as the simulator holds it now (reports that arrived after the play included).
+    fn job_now(&self, id: &str) -> Job {
+        self.stack.sim.state.world().job(id).expect("the job").clone()
+    }
+}
+
+fn succeeded(job: &Job) -> &JobSuccess {
+    match &job.state {
+        JobState::Succeeded(success) => success,
+        other => panic!("job {} did not succeed: {other:?}", job.sequence),
+    }
+}
+
+fn failed(job: &Job) -> &JobFailure {
+    match &job.state {
+        JobState::Failed(failure) => failure,
+        other => panic!("job {} did not fail: {other:?}", job.sequence),
+    }
+}
+
+/// Plays a release of the tested pipeline (named `pipeline`) whose Test action runs the runner with `parameters`.
+async fn play_on(stack: Stack, runner: Arc<FunctionHost>, pipeline: &str, parameters: &str) -> Run {
+    stack
+        .sim
+        .state
+        .world()
+        .put_pipeline(samples::tested_pipeline(pipeline, parameters, JOB_TIMEOUT));
+    let timeline = Timeline::new(false);
+    let played = stack
+        .play(&samples::tested_release(pipeline), &timeline)
+        .await
+        .expect("the release plays");
+    assert_no_credentials_logged(&stack, &runner);
+    Run {
+        stack,
+        runner,
+        played,
+        timeline,
+    }
+}
+
+async fn play(parameters: &str, runner_timeout: Duration, env: &[(&str, &str)]) -> Run {
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(env, runner_timeout)
+        .await
+        .expect("the runner starts");
+    play_on(stack, runner, PIPELINE, parameters).await
+}
+
+/// No line the runner wrote carries any job's artifact credentials.
+fn assert_no_credentials_logged(stack: &Stack, runner: &FunctionHost) {
+    let logs = runner.logs();
+    assert!(!logs.is_empty(), "the runner logged nothing at all");
+    for job in &stack.sim.state.world().jobs {
+        let secrets = [
+            &job.credentials.access_key_id,
+            &job.credentials.secret_access_key,
+            &job.credentials.session_token,
+        ];
+        for line in &logs {
+            for secret in secrets {
+                assert!(
+                    !line.contains(secret.as_str()),
+                    "a log line carries artifact credentials: {line}"
+                );
+            }
+        }
+    }
+}
+
+fn has_log(host: &FunctionHost, needle: &str) -> bool {
+    host.logs().iter().any(|line| line.contains(needle))
+}
+
+/// The Pipeline and Stage labels the runner can know: what `GetJobDetails` answers, or `unknown` when the
+/// simulator does not serve it (the runner then labels its metrics `unknown`, and says so in its log).
+async fn expected_labels(stack: &Stack, job_id: &str) -> (String, String) {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .empty_test_environment()
+        .endpoint_url(stack.sim.endpoint_url())
+        .region(Region::new(pipeline_sim::REGION))
+        .test_credentials()
+        .load()
+        .await;
+    let answer = aws_sdk_codepipeline::Client::new(&config)
+        .get_job_details()
+        .job_id(job_id)
+        .send()
+        .await;
+    let context = answer
+        .ok()
+        .and_then(|out| out.job_details()?.data()?.pipeline_context().cloned());
+    match context {
+        Some(context) => (
+            context.pipeline_name().unwrap_or_default().to_owned(),
+            context.stage().and_then(|s| s.name()).unwrap_or_default().to_owned(),
+        ),
+        None => ("unknown".to_owned(), "unknown".to_owned()),
+    }
+}
+
+/// `Name[Dim=value,...] value` for every datum of the namespace, in order.
+fn metrics(stack: &Stack) -> Vec<String> {
+    stack
+        .sim
+        .state
+        .cloudwatch()
+        .metrics(NAMESPACE)
+        .iter()
+        .map(|d| {
+            let dims: Vec<String> = d.dimensions.iter().map(|d| format!("{}={}", d.name, d.value)).collect();
+            let value = d.value.summary().map_or(f64::NAN, |s| s.sum);
+            format!("{}[{}] {value}", d.metric_name, dims.join(","))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passing_suite_succeeds_with_its_summary_and_output_variables() {
+    let target = TargetService::start().await.unwrap();
+    // At TRACE, lambda_runtime logs every raw event: the runner must keep the credentials out even then.
+    let run = play(
+        &suite(&target, "", THREE_CHECKS),
+        Duration::from_secs(30),
+        &[("RUST_LOG", "trace")],
+    )
+    .await;
+
+    assert_eq!(
+        run.played.status,
+        Status::Succeeded,
+        "{}",
+        run.timeline.lines().join("\n")
+    );
+    run.played.assert_no_timed_out_jobs();
+    let job = run.only_job();
+    let success = succeeded(job);
+    let summary = success.summary.as_deref().unwrap();
+    assert!(
+        summary.starts_with("PASS: 3/3 checks passed (all checks must pass); p50 "),
+        "{summary}"
+    );
+    assert_eq!(success.continuation_token, None);
+    assert_eq!(success.external_execution_id.as_deref(), Some(job.id.as_str()));
+    let variables = &success.output_variables;
+    assert_eq!((variables["passed"].as_str(), variables["failed"].as_str()), ("3", "0"));
+    assert!(variables["p95_ms"].parse::<u64>().is_ok(), "{variables:?}");
+    assert_eq!(target.requests(), 3);
+    // The release went on to production.
+    let production = run
+        .played
+        .events_of(ACTION_DETAIL_TYPE, "SUCCEEDED")
+        .into_iter()
+        .any(|e| e["detail"]["stage"] == "Production");
+    assert!(production, "{}", run.timeline.lines().join("\n"));
+    assert_eq!(job.reports.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_checks_fail_the_job_naming_each_with_expected_and_got() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/checkout", TargetMode::Failing);
+    target.set_path_mode("/search", TargetMode::Status(404));
+    let run = play(&suite(&target, "", THREE_CHECKS), Duration::from_secs(30), &[]).await;
+
+    assert_eq!(run.played.status, Status::Failed);
+    run.played.assert_no_timed_out_jobs();
+    let job = run.only_job();
+    let failure = failed(job);
+    assert_eq!(failure.failure_type, "JobFailed");
+    let message = &failure.message;
+    assert!(
+        message.starts_with("Checks failed: 1/3 checks passed, 2 failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("- checkout: expected status 200, got 500; body"),
+        "{message}"
+    );
+    assert!(
+        message.contains("injected failure"),
+        "the body excerpt is there: {message}"
+    );
+    assert!(message.contains("- search: expected status 200, got 404"), "{message}");
+    assert!(
+        !message.contains("- health"),
+        "only checks that did not pass are listed: {message}"
+    );
+    assert!(message.chars().count() <= 5000);
+    assert_eq!(failure.external_execution_id.as_deref(), Some(job.id.as_str()));
+    let reached_production = run
+        .played
+        .events_of(ACTION_DETAIL_TYPE, "STARTED")
+        .into_iter()
+        .any(|e| e["detail"]["stage"] == "Production");
+    assert!(!reached_production, "the pipeline stops at the failed tests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_user_parameters_are_configuration_errors_naming_the_field() {
+    let mut stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ok_suite = r#""base_url": "https://canary.example.com", "checks": [{"name": "health", "url": "/health"}]"#;
+    // (UserParameters, text the message must carry)
+    let cases = [
+        (
+            r#"{"base_url": "https://canary.example.com", "checks": [{"name": "health", "url": "/health", "expect": {"status": 700}}]}"#.to_owned(),
+            "`checks[0].expect.status` holds 700",
+        ),
+        (r#"{"checks": [{"name": "health", "url": "/health"}]}"#.to_owned(), "`checks[0].url`"),
+        ("checks: all of them".to_owned(), "is not valid JSON"),
+        (
+            format!(r#"{{"soak": {{"every_seconds": 0, "for_minutes": 5}}, {ok_suite}}}"#),
+            "`soak.every_seconds` is 0",
+        ),
+        (
+            r#"{"suite_from_artifact": "checks/smoke.json"}"#.to_owned(),
+            "`suite_from_artifact` (checks/smoke.json) is not supported yet",
+        ),
+    ];
+    // One stack, one runner, a pipeline per case.
+    for (i, (parameters, text)) in cases.iter().enumerate() {
+        let run = play_on(stack, runner.clone(), &format!("bad-{i}"), parameters).await;
+        assert_eq!(run.played.status, Status::Failed, "{parameters}");
+        let failure = failed(run.only_job());
+        assert_eq!(failure.failure_type, "ConfigurationError", "{parameters}");
+        assert!(failure.message.starts_with("UserParameters: "), "{}", failure.message);
+        assert!(failure.message.contains(text), "{text:?} not in {}", failure.message);
+        assert!(failure.message.contains("Fix: "), "{}", failure.message);
+        stack = run.stack;
+    }
+    assert_eq!(
+        stack.sim.state.cloudwatch().metrics(NAMESPACE).len(),
+        0,
+        "nothing ran, nothing published"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_target_is_reported_before_the_functions_deadline() {
+    let target = TargetService::start().await.unwrap();
+    target.set_mode(TargetMode::Slow(Duration::from_secs(120)));
+    let checks = r#"{"name": "health", "url": "/health"}, {"name": "checkout", "url": "/checkout"}"#;
+    let parameters = suite(&target, "", checks).replace(r#""timeout_ms": 2000"#, r#""timeout_ms": 60000"#);
+    let timeout = Duration::from_secs(5);
+    let run = play(&parameters, timeout, &[]).await;
+
+    assert_eq!(run.played.status, Status::Failed);
+    run.played.assert_no_timed_out_jobs();
+    let job = run.only_job();
+    let failure = failed(job);
+    assert_eq!(failure.failure_type, "JobFailed");
+    assert!(
+        failure
+            .message
+            .starts_with("The function's deadline came before every check finished"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.contains("- health: not run: deadline"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.contains("- checkout: not run: deadline"),
+        "{}",
+        failure.message
+    );
+    let reported_after = (job.reports[0].at - job.created).to_std().unwrap();
+    assert!(
+        reported_after < timeout,
+        "reported {reported_after:?} after the job was created"
+    );
+    assert!(
+        !has_log(&run.runner, "Task timed out"),
+        "the function answered before Lambda's timeout"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flaky_target_passes_with_retries() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/flaky", TargetMode::FailFirst(2));
+    let parameters = suite(
+        &target,
+        r#""consecutive_failures_to_fail": 3, "retry_delay_ms": 100, "#,
+        r#"{"name": "flaky", "url": "/flaky"}, {"name": "health", "url": "/health"}"#,
+    );
+    let run = play(&parameters, Duration::from_secs(30), &[]).await;
+
+    assert_eq!(
+        run.played.status,
+        Status::Succeeded,
+        "{}",
+        run.timeline.lines().join("\n")
+    );
+    let success = succeeded(run.only_job());
+    assert_eq!(success.output_variables["passed"], "2");
+    assert_eq!(target.requests_to("/flaky"), 3, "two failures, then a pass");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_consecutive_failures_fail_the_check() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/flaky", TargetMode::FailFirst(3));
+    let parameters = suite(
+        &target,
+        r#""consecutive_failures_to_fail": 3, "retry_delay_ms": 100, "#,
+        r#"{"name": "flaky", "url": "/flaky"}, {"name": "health", "url": "/health"}"#,
+    );
+    let run = play(&parameters, Duration::from_secs(30), &[]).await;
+
+    assert_eq!(run.played.status, Status::Failed);
+    let failure = failed(run.only_job());
+    assert!(
+        failure
+            .message
+            .contains("- flaky (3 attempts): expected status 200, got 500"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(
+        target.requests_to("/flaky"),
+        3,
+        "it gave up after three consecutive failures"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soak_continues_across_invocations_to_one_verdict() {
+    let target = TargetService::start().await.unwrap();
+    let parameters = suite(
+        &target,
+        r#""soak": {"every_seconds": 1, "for_minutes": 0.15}, "timeout_ms": 500, "#,
+        r#"{"name": "health", "url": "/health"}"#,
+    )
+    .replace(r#", "timeout_ms": 2000"#, "");
+    // A 4 s function keeps 2 s to report: about two rounds per invocation, so the 9 s soak needs several.
+    let run = play(&parameters, Duration::from_secs(4), &[]).await;
+
+    assert_eq!(
+        run.played.status,
+        Status::Succeeded,
+        "{}",
+        run.timeline.lines().join("\n")
+    );
+    run.played.assert_no_timed_out_jobs();
+    let jobs = run.jobs();
+    assert!(
+        jobs.len() >= 4,
+        "at least three continuation invocations, got {} jobs",
+        jobs.len()
+    );
+    let mut rounds_seen = 0;
+    for (i, job) in jobs.iter().enumerate() {
+        assert_eq!(job.sequence, i + 1);
+        assert_eq!(job.reports.len(), 1, "one report per job");
+        if i == 0 {
+            assert_eq!(job.continuation_token, None);
+            continue;
+        }
+        // Each continuation job carries the progress the previous one reported.
+        let token = job
+            .continuation_token
+            .as_deref()
+            .expect("a continuation carries the token");
+        assert!(token.chars().count() <= MAX_TOKEN_CHARS);
+        let progress = Progress::decode(token).expect("the token is the runner's progress");
+        assert_eq!(progress.run_id, jobs[0].id, "the soak keeps its first job's id");
+        assert!(progress.rounds > rounds_seen, "every invocation makes progress");
+        rounds_seen = progress.rounds;
+        let previous = succeeded(jobs[i - 1]);
+        assert_eq!(previous.continuation_token.as_deref(), Some(token));
+        assert!(previous.output_variables.is_empty());
+        assert!(previous.summary.as_deref().unwrap().starts_with("Soak running: "));
+    }
+    let last = succeeded(jobs.last().unwrap());
+    assert_eq!(last.continuation_token, None, "the soak ends with one verdict");
+    let summary = last.summary.as_deref().unwrap();
+    assert!(summary.starts_with("Soak passed: "), "{summary}");
+    let rounds: usize = last.output_variables["rounds"].parse().unwrap();
+    // Rounds start a second after the previous one began: late starts (a busy machine) only mean fewer rounds.
+    assert!((5..=9).contains(&rounds), "about 9 rounds in 9 s: {rounds}");
+    assert_eq!(last.output_variables["failed_rounds"], "0");
+    assert_eq!(target.requests(), rounds, "one check per round");
+    assert_eq!(last.external_execution_id.as_deref(), Some(jobs[0].id.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soak_fails_at_its_first_failed_round() {
+    let target = TargetService::start().await.unwrap();
+    // Every fifth request fails: round 5 of a one-check soak.
+    target.set_mode(TargetMode::Flapping { fail_every: 5 });
+    let parameters = suite(
+        &target,
+        r#""soak": {"every_seconds": 1, "for_minutes": 0.5}, "#,
+        r#"{"name": "health", "url": "/health"}"#,
+    );
+    let run = play(&parameters, Duration::from_secs(4), &[]).await;
+
+    assert_eq!(run.played.status, Status::Failed);
+    let jobs = run.jobs();
+    let failure = failed(jobs.last().unwrap());
+    assert_eq!(failure.failure_type, "JobFailed");
+    assert!(
+        failure
+            .message
+            .starts_with("Soak failed: 5 round(s), 1 failed (at most 0 may fail)"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.contains("First failed round 5 at "),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.contains("health: expected status 200, got 500"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(target.requests(), 5, "no round after the verdict");
+    assert_eq!(failure.external_execution_id.as_deref(), Some(jobs[0].id.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_invocation_does_not_report_twice() {
+    let target = TargetService::start().await.unwrap();
+    let run = play(&suite(&target, "", THREE_CHECKS), Duration::from_secs(30), &[]).await;
+    let job = run.only_job().clone();
+    let event = job_event(&run.stack.sim.state.world(), &job.id).unwrap();
+    let published = metrics(&run.stack).len();
+
+    // Lambda's retry lands in the same warm container: answered from memory, nothing runs.
+    let again = run.runner.invoke(event.clone()).await;
+    let Outcome::Ok(answer) = &again.outcome else {
+        panic!("{:?}", again.outcome)
+    };
+    assert_eq!(answer["status"], "already_settled", "{answer}");
+    assert_eq!(target.requests(), 3, "the duplicate ran no checks");
+
+    // A duplicate reaching a fresh container runs the checks, and CodePipeline says the job is settled.
+    let other = run
+        .stack
+        .function_with_timeout("post-deploy-test-runner", &[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let duplicate = other.invoke(event).await;
+    let Outcome::Ok(answer) = &duplicate.outcome else {
+        panic!("a settled job is not an error: {:?}", duplicate.outcome)
+    };
+    assert_eq!(answer["status"], "already_settled", "{answer}");
+    assert!(
+        answer["reason"].as_str().unwrap().contains("InvalidJobStateException"),
+        "{answer}"
+    );
+    assert_no_credentials_logged(&run.stack, &other);
+
+    let reports = run.job_now(&job.id).reports;
+    let accepted: Vec<_> = reports.iter().filter(|r| r.error.is_none()).collect();
+    assert_eq!(accepted.len(), 1, "one report took: {reports:?}");
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[1].error.as_deref(), Some("InvalidJobStateException"));
+    assert!(matches!(run.job_now(&job.id).state, JobState::Succeeded(_)));
+    assert_eq!(metrics(&run.stack).len(), published, "a duplicate publishes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_readable_from_the_simulator() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/search", TargetMode::Failing);
+    let run = play(&suite(&target, "", THREE_CHECKS), Duration::from_secs(30), &[]).await;
+    let job = run.only_job();
+    let (pipeline, stage) = expected_labels(&run.stack, &job.id).await;
+    if pipeline == "unknown" {
+        assert!(has_log(
+            &run.runner,
+            "job context unavailable; metrics are labelled unknown"
+        ));
+    }
+
+    let shown = metrics(&run.stack);
+    let run_dims = format!("Pipeline={pipeline},Stage={stage}");
+    for expected in [
+        format!("Success[{run_dims}] 0"),
+        format!("Passed[{run_dims}] 2"),
+        format!("Failed[{run_dims}] 1"),
+        format!("Success[{run_dims},Check=health] 1"),
+        format!("Success[{run_dims},Check=checkout] 1"),
+        format!("Success[{run_dims},Check=search] 0"),
+    ] {
+        assert!(shown.contains(&expected), "{expected} not among {shown:#?}");
+    }
+    for name in ["", ",Check=health", ",Check=checkout", ",Check=search"] {
+        let prefix = format!("Latency[{run_dims}{name}] ");
+        assert!(
+            shown.iter().any(|m| m.starts_with(&prefix)),
+            "{prefix} not among {shown:#?}"
+        );
+    }
+    let datums = run.stack.sim.state.cloudwatch().metrics(NAMESPACE);
+    let latency = datums.iter().find(|d| d.metric_name == "Latency").unwrap();
+    assert_eq!(latency.unit.as_deref(), Some("Milliseconds"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_to_publish_metrics_does_not_change_the_verdict() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    stack
+        .sim
+        .state
+        .faults
+        .inject(Fault::new(Service::CloudWatch, FaultKind::ServerError).on("PutMetricData"));
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let run = play_on(stack, runner, PIPELINE, &suite(&target, "", THREE_CHECKS)).await;
+
+    assert_eq!(run.played.status, Status::Succeeded);
+    succeeded(run.only_job());
+    assert!(run.stack.sim.state.call_count(Service::CloudWatch, "PutMetricData") >= 1);
+    assert!(has_log(&run.runner, "metrics not published; the job's result stands"));
+}
+
+#[test]
+fn sample_events_are_jobs_the_runner_can_plan() {
+    let sample = |name: &str| -> Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let now = chrono::Utc::now();
+    let job = RunnerJob::from_event(sample("post-deploy-test-runner.job.json")).unwrap();
+    assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
+    let single = plan(
+        job.user_parameters.as_deref(),
+        job.continuation_token.as_deref(),
+        &job.id,
+        now,
+    )
+    .unwrap();
+    assert!(matches!(single, Plan::Single(ref suite) if suite.checks.len() == 4));
+
+    let job = RunnerJob::from_event(sample("post-deploy-test-runner.job-continuation.json")).unwrap();
+    assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
+    let soak = plan(
+        job.user_parameters.as_deref(),
+        job.continuation_token.as_deref(),
+        &job.id,
+        now,
+    )
+    .unwrap();
+    let Plan::Soak { progress, soak, .. } = soak else {
+        panic!("the continuation sample is a soak")
+    };
+    assert_eq!((progress.rounds, soak.every), (5, Duration::from_secs(60)));
+    assert_ne!(
+        progress.run_id, job.id,
+        "a continuation job keeps the soak's first job id"
+    );
+
+    let scheduled = sample("synthetic-canary.scheduled.json");
+    assert_eq!(scheduled["detail-type"], "Scheduled Event");
+}
