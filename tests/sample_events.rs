@@ -41,3 +41,30 @@ fn approval_gate_samples() {
         Trigger::Sweep
     );
 }
+
+#[test]
+fn blackday_gate_samples() {
+    use blackday_calendar::BlackDayCalendar;
+    use blackday_gate::calendars::merge;
+    use blackday_gate::settings::{GateData, Inside};
+
+    let Trigger::Approvals(requests) = parse_trigger(&sample("blackday-gate.sns-approval.json")).unwrap() else {
+        panic!("the SNS sample is an approval")
+    };
+    let request = &requests[0];
+    assert_eq!(request.place(), "storefront/Release/BlackDayGate");
+    assert!(
+        request.custom_data.as_deref().unwrap().chars().count() <= 500,
+        "CustomData's limit"
+    );
+    let data: GateData = request.settings().unwrap();
+    assert_eq!((data.calendar_name(), data.inside), ("retail", Some(Inside::Hold)));
+    // Its periods merge into a calendar the way the gate merges them.
+    let retail = BlackDayCalendar::from_json(r#"{"timezone": "Europe/Berlin", "blackouts": []}"#).unwrap();
+    let merged = merge(retail, &data).unwrap();
+    assert_eq!(merged.blackouts()[0].name(), "Checkout migration");
+    assert_eq!(
+        parse_trigger(&sample("blackday-gate.scheduled-sweep.json")).unwrap(),
+        Trigger::Sweep
+    );
+}

@@ -1,0 +1,435 @@
+//! The deployment's settings (environment, read once at start-up) and a pipeline's settings (the approval's
+//! `CustomData`, read on every look).
+//!
+//! ```text
+//! BLACKDAY_CALENDARS='{"default": {"inline": {"timezone": "Europe/Berlin", "blackouts": [...]}},
+//!                      "retail":  {"ics_url": "https://calendar.example.com/retail.ics", "timezone": "Europe/Berlin"}}'
+//! CALENDAR_FEED_MAX_STALE_MINUTES=360
+//! SLACK_WEBHOOK_SECRET_ID=codepipeline-hooks/slack/default
+//! ```
+//!
+//! CustomData (≤ 500 characters):
+//!
+//! ```json
+//! {"calendar": "retail", "timezone": "UTC", "blackouts": [{"name": "Launch", "dates": ["2026-11-27"]}], "inside": "hold"}
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use blackday_calendar::{BlackDayCalendar, CalendarDocument};
+use chrono::Duration;
+use chrono_tz::Tz;
+use hooks_common::Error;
+use hooks_common::gate::FailurePolicy;
+use hooks_common::settings::Env;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The calendar a pipeline gets when its CustomData names none; it must be configured.
+pub const DEFAULT_CALENDAR: &str = "default";
+
+const CALENDARS: &str = "BLACKDAY_CALENDARS";
+const MAX_STALE: &str = "CALENDAR_FEED_MAX_STALE_MINUTES";
+const CALENDARS_FIX: &str = "set it to a JSON object of named calendars, each {\"inline\": <calendar document>} or \
+     {\"ics_url\": \"https://...\", \"timezone\": \"Europe/Berlin\"}, with one named \"default\" (README: BlackDay gate)";
+
+/// Six hours: BlackDays are planned days ahead, so a copy that old is almost always right, while a feed that stays
+/// broken longer than a working day's morning should stop releases rather than be trusted blindly.
+const DEFAULT_MAX_STALE_MINUTES: i64 = 360;
+const MAX_MAX_STALE_MINUTES: i64 = 7 * 24 * 60;
+
+/// Where a named calendar comes from.
+#[derive(Clone, Debug)]
+pub enum CalendarSource {
+    /// A document in the settings, checked at start-up: a mistake stops the function from starting, naming it.
+    Inline(Arc<BlackDayCalendar>),
+    /// An iCalendar feed, fetched when an approval needs it (see [`crate::feed`]).
+    Feed(FeedSource),
+}
+
+/// An iCalendar feed: its address and the zone of its all-day events and floating times.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedSource {
+    pub url: reqwest::Url,
+    pub zone: Tz,
+}
+
+impl FeedSource {
+    /// How errors and messages name the feed: its host only. Private iCal addresses carry a key in the path or
+    /// query (Google's "secret address"), so the whole URL never reaches a log, a summary or Slack.
+    pub fn label(&self) -> String {
+        format!("feed at {}", self.url.host_str().unwrap_or("?"))
+    }
+}
+
+/// The gate's deployment-wide settings (the shared ones are `hooks_common::approval::GateSettings`).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub calendars: BTreeMap<String, CalendarSource>,
+    /// How old the last good copy of a feed may be and still be used while the feed cannot be read.
+    pub max_stale: Duration,
+    /// The Secrets Manager secret holding the webhook hold notices go to.
+    pub slack_secret_id: String,
+}
+
+/// One entry of `BLACKDAY_CALENDARS`, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarEntry {
+    #[serde(default)]
+    inline: Option<CalendarDocument>,
+    #[serde(default)]
+    ics_url: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+}
+
+fn setting(name: &str, problem: impl Into<String>, fix: impl Into<String>) -> Error {
+    Error::Setting {
+        name: name.to_owned(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Settings, Error> {
+        let entries: BTreeMap<String, CalendarEntry> = env
+            .json(CALENDARS, CALENDARS_FIX)?
+            // No calendar is not "no BlackDays": refusing to start keeps every approval pending (fail closed).
+            .ok_or_else(|| setting(CALENDARS, "is not set", CALENDARS_FIX))?;
+        if !entries.contains_key(DEFAULT_CALENDAR) {
+            return Err(setting(
+                CALENDARS,
+                format!(
+                    "has no calendar named `{DEFAULT_CALENDAR}` (found: {})",
+                    names(&entries)
+                ),
+                "add a \"default\" calendar: pipelines whose CustomData names no calendar use it",
+            ));
+        }
+        let mut calendars = BTreeMap::new();
+        for (name, entry) in entries {
+            calendars.insert(name.clone(), check_entry(&name, entry)?);
+        }
+        let max_stale = match env.optional(MAX_STALE) {
+            None => DEFAULT_MAX_STALE_MINUTES,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (0..=MAX_MAX_STALE_MINUTES).contains(m))
+                .ok_or_else(|| {
+                    setting(
+                        MAX_STALE,
+                        format!("`{text}` is not a whole number of minutes from 0 to {MAX_MAX_STALE_MINUTES}"),
+                        "set how old a feed's last good copy may be when the feed cannot be read, e.g. 360 \
+                         (0 = never use a stale copy)",
+                    )
+                })?,
+        };
+        let slack_secret_id = env.required(
+            "SLACK_WEBHOOK_SECRET_ID",
+            "set it to the Secrets Manager secret holding the Slack webhook URL that hold notices go to",
+        )?;
+        Ok(Settings {
+            calendars,
+            max_stale: Duration::minutes(max_stale),
+            slack_secret_id,
+        })
+    }
+}
+
+fn names<T>(entries: &BTreeMap<String, T>) -> String {
+    if entries.is_empty() {
+        return "none".to_owned();
+    }
+    entries.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn check_entry(name: &str, entry: CalendarEntry) -> Result<CalendarSource, Error> {
+    if name.trim().is_empty() || name.contains(char::is_whitespace) {
+        return Err(setting(
+            CALENDARS,
+            format!("calendar name `{name}` is empty or has spaces"),
+            "name calendars with letters, digits, - and _, e.g. \"retail\"",
+        ));
+    }
+    match entry {
+        CalendarEntry {
+            inline: Some(document),
+            ics_url: None,
+            timezone: None,
+        } => document
+            .into_calendar(None, &format!("{name}.inline"))
+            .map(|calendar| CalendarSource::Inline(Arc::new(calendar)))
+            .map_err(|e| setting(CALENDARS, format!("{}: {}", e.location, e.problem), e.fix)),
+        CalendarEntry {
+            inline: Some(_),
+            timezone: Some(_),
+            ics_url: None,
+        } => Err(setting(
+            CALENDARS,
+            format!("at `{name}.timezone`: an inline calendar names its zone inside the document"),
+            format!("move it to `{name}.inline.timezone`"),
+        )),
+        CalendarEntry {
+            inline: None,
+            ics_url: Some(url),
+            timezone,
+        } => {
+            let url = check_feed_url(&url)
+                .map_err(|(problem, fix)| setting(CALENDARS, format!("at `{name}.ics_url`: {problem}"), fix))?;
+            let zone_name = timezone.ok_or_else(|| {
+                setting(
+                    CALENDARS,
+                    format!("at `{name}.timezone`: missing; a feed's all-day events and floating times need a zone"),
+                    "add \"timezone\" with an IANA name, e.g. \"Europe/Berlin\", \"America/Chicago\" or \"UTC\"",
+                )
+            })?;
+            let zone = blackday_calendar::parse_time_zone(&zone_name, &format!("at `{name}.timezone`"))
+                .map_err(|e| setting(CALENDARS, format!("{}: {}", e.location, e.problem), e.fix))?;
+            Ok(CalendarSource::Feed(FeedSource { url, zone }))
+        }
+        _ => Err(setting(
+            CALENDARS,
+            format!("calendar `{name}` must have exactly one of `inline` and `ics_url`"),
+            "write {\"inline\": {\"timezone\": ..., \"blackouts\": [...]}} or {\"ics_url\": \"https://...\", \
+             \"timezone\": \"Europe/Berlin\"}",
+        )),
+    }
+}
+
+/// Feeds are read over HTTPS. Plain http is accepted only for a loopback host (a test's local server): over the
+/// internet, whoever can change the answer could lift a BlackDay.
+pub fn check_feed_url(text: &str) -> Result<reqwest::Url, (String, String)> {
+    let fix = "give the calendar's https:// iCalendar (.ics) address".to_owned();
+    let url = reqwest::Url::parse(text.trim()).map_err(|e| (format!("is not a URL ({e})"), fix.clone()))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err((
+            "is plain http; a feed read over the internet without TLS could be changed on the way".to_owned(),
+            "use https:// (plain http is accepted only for 127.0.0.1 / localhost, in tests)".to_owned(),
+        )),
+        other => Err((format!("has the scheme `{other}`"), fix)),
+    }
+}
+
+/// What to do with a release that may not go (inside a BlackDay, or outside every allowed window).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Inside {
+    /// Keep the approval pending; the sweep approves once the BlackDay is over.
+    #[default]
+    Hold,
+    /// End the release now, saying which BlackDay.
+    Reject,
+}
+
+/// A pipeline's settings in its approval action's `CustomData`. Every field is optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GateData {
+    /// Which of the deployment's calendars (`BLACKDAY_CALENDARS`) applies; `default` when left out.
+    #[serde(default)]
+    pub calendar: Option<String>,
+    /// The zone of the periods below; the chosen calendar's zone when left out.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// This pipeline's own BlackDays, added to the calendar's (periods in the calendar format).
+    #[serde(default)]
+    pub blackouts: Vec<Value>,
+    /// This pipeline's own allowed windows: they restrict the calendar's further (both must allow).
+    #[serde(default)]
+    pub allowed_windows: Option<Vec<Value>>,
+    /// `hold` (default) or `reject` when a release may not go.
+    #[serde(default)]
+    pub inside: Option<Inside>,
+    /// `hold` (default) or `reject` when the calendar cannot be read. Never approve.
+    #[serde(default)]
+    pub on_error: Option<FailurePolicy>,
+}
+
+impl GateData {
+    pub fn calendar_name(&self) -> &str {
+        self.calendar.as_deref().unwrap_or(DEFAULT_CALENDAR)
+    }
+
+    /// The pipeline's own periods as a calendar document for `BlackDayCalendar::merge_json`, whose field names
+    /// are the CustomData's, so the engine's errors point at the right CustomData field. `None` when it adds none.
+    pub fn additions(&self) -> Option<String> {
+        if self.blackouts.is_empty() && self.allowed_windows.is_none() && self.timezone.is_none() {
+            return None;
+        }
+        let mut document = serde_json::Map::new();
+        if let Some(zone) = &self.timezone {
+            document.insert("timezone".into(), Value::from(zone.clone()));
+        }
+        document.insert("blackouts".into(), Value::Array(self.blackouts.clone()));
+        if let Some(windows) = &self.allowed_windows {
+            document.insert("allowed_windows".into(), Value::Array(windows.clone()));
+        }
+        Some(Value::Object(document).to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const INLINE: &str = r#"{"default": {"inline": {"timezone": "Europe/Berlin",
+        "blackouts": [{"name": "Year end", "yearly": {"from": "12-20", "to": "01-03"}}]}},
+        "retail": {"ics_url": "https://calendar.example.com/retail.ics?key=PRIVATEKEY", "timezone": "America/Chicago"}}"#;
+
+    fn env(calendars: &str, extra: &[(&str, &str)]) -> Env {
+        let mut pairs = vec![
+            (CALENDARS, calendars),
+            ("SLACK_WEBHOOK_SECRET_ID", "hooks/slack/default"),
+        ];
+        pairs.extend_from_slice(extra);
+        Env::from_pairs(&pairs)
+    }
+
+    #[test]
+    fn reads_inline_and_feed_calendars_with_defaults() {
+        let settings = Settings::from_env(&env(INLINE, &[])).unwrap();
+        assert_eq!(settings.max_stale, Duration::minutes(360));
+        assert_eq!(settings.slack_secret_id, "hooks/slack/default");
+        let CalendarSource::Inline(default) = &settings.calendars["default"] else {
+            panic!("inline")
+        };
+        assert_eq!(default.blackouts().len(), 1);
+        let CalendarSource::Feed(feed) = &settings.calendars["retail"] else {
+            panic!("feed")
+        };
+        assert_eq!(feed.zone, chrono_tz::America::Chicago);
+        assert_eq!(
+            feed.label(),
+            "feed at calendar.example.com",
+            "the key in the URL stays out"
+        );
+        let settings = Settings::from_env(&env(INLINE, &[(MAX_STALE, "0")])).unwrap();
+        assert_eq!(settings.max_stale, Duration::zero());
+    }
+
+    #[test]
+    fn start_up_errors_name_the_setting_the_field_and_the_fix() {
+        let cases: Vec<(Env, &str)> = vec![
+            (
+                Env::from_pairs(&[("SLACK_WEBHOOK_SECRET_ID", "s")]),
+                "BLACKDAY_CALENDARS: is not set",
+            ),
+            (
+                env(r#"{"retail": {"inline": {"timezone": "UTC"}}}"#, &[]),
+                "no calendar named `default`",
+            ),
+            (
+                env(r#"{"default": {"inline": {"timezone": "CST"}}}"#, &[]),
+                "at `default.inline.timezone`: \"CST\" is a time zone abbreviation",
+            ),
+            (
+                env(
+                    r#"{"default": {"inline": {"timezone": "UTC", "blackouts": [{"name": "x"}]}}}"#,
+                    &[],
+                ),
+                "at `default.inline.blackouts[0]`: has no schedule",
+            ),
+            (
+                env(r#"{"default": {"inline": {"timezone": "UTC", "colour": 1}}}"#, &[]),
+                "unknown field `colour`",
+            ),
+            (
+                env(r#"{"default": {"ics_url": "https://x.test/a.ics"}}"#, &[]),
+                "at `default.timezone`: missing",
+            ),
+            (
+                env(
+                    r#"{"default": {"ics_url": "http://calendar.example.com/a.ics", "timezone": "UTC"}}"#,
+                    &[],
+                ),
+                "at `default.ics_url`: is plain http",
+            ),
+            (
+                env(r#"{"default": {"ics_url": "ftp://x/a.ics", "timezone": "UTC"}}"#, &[]),
+                "scheme `ftp`",
+            ),
+            (
+                env(
+                    r#"{"default": {"ics_url": "https://x.test/a.ics", "timezone": "EST"}}"#,
+                    &[],
+                ),
+                "abbreviation",
+            ),
+            (env(r#"{"default": {}}"#, &[]), "exactly one of `inline` and `ics_url`"),
+            (
+                env(
+                    r#"{"default": {"inline": {"timezone": "UTC"}, "timezone": "UTC"}}"#,
+                    &[],
+                ),
+                "`default.inline.timezone`",
+            ),
+            (env(r#"["default"]"#, &[]), "BLACKDAY_CALENDARS"),
+            (
+                env(INLINE, &[(MAX_STALE, "soon")]),
+                "CALENDAR_FEED_MAX_STALE_MINUTES: `soon`",
+            ),
+            (env(INLINE, &[(MAX_STALE, "99999")]), "from 0 to 10080"),
+            (
+                Env::from_pairs(&[(CALENDARS, INLINE)]),
+                "SLACK_WEBHOOK_SECRET_ID: is not set",
+            ),
+        ];
+        for (env, expected) in cases {
+            let err = Settings::from_env(&env).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err}");
+            assert!(err.contains("Fix: "), "{err}");
+            assert!(!err.contains("PRIVATEKEY"), "{err}");
+        }
+    }
+
+    #[test]
+    fn feeds_need_https_except_on_loopback() {
+        assert!(check_feed_url("https://calendar.example.com/a.ics").is_ok());
+        assert!(check_feed_url("http://127.0.0.1:8080/a.ics").is_ok());
+        assert!(check_feed_url("http://localhost/a.ics").is_ok());
+        assert!(check_feed_url("http://10.0.0.1/a.ics").is_err());
+        assert!(check_feed_url("calendar.example.com/a.ics").is_err());
+    }
+
+    #[test]
+    fn custom_data_fields_and_additions() {
+        let data: GateData = serde_json::from_value(json!({"calendar": "retail", "inside": "reject",
+            "blackouts": [{"name": "Launch", "dates": ["2026-11-27"]}], "on_error": "reject"}))
+        .unwrap();
+        assert_eq!(data.calendar_name(), "retail");
+        assert_eq!(
+            (data.inside, data.on_error),
+            (Some(Inside::Reject), Some(FailurePolicy::Reject))
+        );
+        let additions: Value = serde_json::from_str(&data.additions().unwrap()).unwrap();
+        assert_eq!(
+            additions,
+            json!({"blackouts": [{"name": "Launch", "dates": ["2026-11-27"]}]})
+        );
+        assert_eq!(GateData::default().calendar_name(), "default");
+        assert_eq!(GateData::default().additions(), None);
+        let zoned = GateData {
+            timezone: Some("UTC".into()),
+            allowed_windows: Some(vec![json!({"name": "w", "weekly": {"days": ["Mon"]}})]),
+            ..Default::default()
+        };
+        let additions: Value = serde_json::from_str(&zoned.additions().unwrap()).unwrap();
+        assert_eq!(additions["timezone"], "UTC");
+        assert_eq!(additions["allowed_windows"][0]["name"], "w");
+        for bad in [
+            json!({"inside": "approve"}),
+            json!({"calender": "retail"}),
+            json!({"blackouts": {}}),
+        ] {
+            assert!(serde_json::from_value::<GateData>(bad.clone()).is_err(), "{bad}");
+        }
+    }
+}
