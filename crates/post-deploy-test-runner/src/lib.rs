@@ -4,7 +4,7 @@
 //! `params` reads the action's `UserParameters` (a suite, optionally with soak settings), `soak` paces soak runs
 //! and `token` carries their progress between invocations, `decide` turns results into the job's result (all
 //! pure); `job` talks to CodePipeline, `metrics` to CloudWatch, and `handler` carries an invocation out.
-//! `telemetry` keeps raw job events (they carry artifact credentials) out of the logs at every log level.
+//! `hooks_common::telemetry` keeps raw job events (they carry artifact credentials) out of the logs at every level.
 
 pub mod decide;
 mod error;
@@ -13,7 +13,6 @@ pub mod job;
 pub mod metrics;
 pub mod params;
 pub mod soak;
-pub mod telemetry;
 pub mod token;
 
 pub use error::RunnerError;

@@ -8,7 +8,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     // Not hooks_common's: this one keeps raw job events (artifact credentials) out of the logs at any level.
-    post_deploy_test_runner::telemetry::init();
+    hooks_common::telemetry::init();
     // Said once in plain words (the runtime's own report of the error is its Debug form).
     let settings = Settings::from_env(&Env::process()).inspect_err(|error| tracing::error!(%error, "cannot start"))?;
     let sdk = hooks_common::aws::sdk_config().await;
