@@ -15,13 +15,13 @@ RELEASE_DIR := $(TARGET_DIR)/release
 SIM := $(RELEASE_DIR)/pipeline-sim
 
 # The function binaries that get deployed (pipeline-sim is test and demo only and is never packaged).
-FUNCTIONS := failure-notifier approval-auto-approver
+FUNCTIONS := failure-notifier approval-auto-approver blackday-gate post-deploy-test-runner synthetic-canary
 
 # `make invoke FUNCTION=... EVENT=...`
 FUNCTION ?= failure-notifier
 EVENT ?= events/failure-notifier.action-failed.json
 
-.PHONY: help test demo build lint invoke measure package deploy
+.PHONY: help test demo build lint invoke measure bench package deploy
 
 help: ## List the targets
 	@echo 'codepipeline-hooks: make <target>'
@@ -49,6 +49,11 @@ lint: ## rustfmt check, clippy with warnings as errors, SAM template lint
 measure: ## Release binary and zip size of every deployable function (the demo prints start-up and memory)
 	$(CARGO) build --workspace --release --bins
 	scripts/measure.py $(FUNCTIONS)
+
+bench: ## 500 checks at concurrency 50 through the release test-runner binary: wall time and peak memory
+	$(CARGO) build --release -p post-deploy-test-runner --bins --examples
+	$(RELEASE_DIR)/examples/bench_checks --bin-dir $(RELEASE_DIR) --checks 500 --concurrency 50
+	$(RELEASE_DIR)/examples/bench_checks --bin-dir $(RELEASE_DIR) --checks 500 --concurrency 50 --delay-ms 20
 
 invoke: ## Run one function on one event locally: make invoke FUNCTION=failure-notifier EVENT=events/<file>.json
 	$(CARGO) build --workspace --release --bins
