@@ -7,6 +7,7 @@
 //! rendering are pure functions.
 
 pub mod expect;
+pub mod metrics;
 pub mod report;
 mod run;
 pub mod suite;

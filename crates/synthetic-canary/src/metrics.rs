@@ -11,65 +11,15 @@
 //! | `Success` | Canary, Check | None | 1 when the check passed, else 0 |
 //! | `Latency` | Canary, Check | Milliseconds | the check's last attempt (absent when no answer came) |
 
-use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::error::DisplayErrorContext;
-use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use aws_sdk_cloudwatch::types::MetricDatum;
 use checks::SuiteReport;
 use chrono::{DateTime, Utc};
 
-/// Datums per `PutMetricData` call (CloudWatch takes at most 1000 and 1 MB).
-const BATCH: usize = 500;
+pub use checks::metrics::publish;
 
-fn datum(name: &str, dimensions: &[Dimension], value: f64, unit: StandardUnit, at: AwsTime) -> MetricDatum {
-    MetricDatum::builder()
-        .metric_name(name)
-        .set_dimensions(Some(dimensions.to_vec()))
-        .value(value)
-        .unit(unit)
-        .timestamp(at)
-        .build()
-}
-
+/// The run's datums under the `Canary` dimension (and `Canary`, `Check` per check).
 pub fn datums(canary: &str, report: &SuiteReport, at: DateTime<Utc>) -> Vec<MetricDatum> {
-    let at = AwsTime::from_millis(at.timestamp_millis());
-    let run = [Dimension::builder().name("Canary").value(canary).build()];
-    let flag = |passed: bool| if passed { 1.0 } else { 0.0 };
-    let not_passed = (report.total() - report.passed) as f64;
-    let mut out = vec![
-        datum("Success", &run, flag(report.passed()), StandardUnit::None, at),
-        datum("Passed", &run, report.passed as f64, StandardUnit::Count, at),
-        datum("Failed", &run, not_passed, StandardUnit::Count, at),
-    ];
-    if let Some(p95) = report.latency.p95_ms {
-        out.push(datum("Latency", &run, p95 as f64, StandardUnit::Milliseconds, at));
-    }
-    for result in &report.results {
-        let check = [
-            run[0].clone(),
-            Dimension::builder().name("Check").value(&result.name).build(),
-        ];
-        out.push(datum("Success", &check, flag(result.passed()), StandardUnit::None, at));
-        if let Some(latency) = result.latency_ms {
-            out.push(datum("Latency", &check, latency as f64, StandardUnit::Milliseconds, at));
-        }
-    }
-    out
-}
-
-/// Publishes in batches; the error carries CloudWatch's answer.
-pub async fn publish(client: &Client, namespace: &str, datums: Vec<MetricDatum>) -> Result<usize, String> {
-    let count = datums.len();
-    for batch in datums.chunks(BATCH) {
-        client
-            .put_metric_data()
-            .namespace(namespace)
-            .set_metric_data(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| format!("PutMetricData failed: {}", DisplayErrorContext(&e)))?;
-    }
-    Ok(count)
+    checks::metrics::datums(&[("Canary", canary)], report, at)
 }
 
 #[cfg(test)]
