@@ -27,10 +27,10 @@ help: ## List the targets
 	@echo 'codepipeline-hooks: make <target>'
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 12
 
-# End-to-end tests run the dev-profile binaries the first step builds (the dev profile optimises
-# dependencies, so they are quick), hence the explicit build before `cargo test`.
+# End-to-end tests run the function binaries the first step builds with the `e2e` profile (release semantics
+# without fat LTO; see Cargo.toml), hence the explicit build before `cargo test`.
 test: ## Build every binary, run all unit and end-to-end tests, lint the SAM template
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace --bins --profile e2e
 	$(CARGO) test --workspace
 	scripts/lint-template.sh
 

@@ -4,15 +4,19 @@ use std::path::PathBuf;
 
 use pipeline_sim::stack::Stack;
 
-/// The directory holding the workspace's binaries for the profile these tests were built with
-/// (`make test` builds them first with `cargo build --workspace --bins`).
+/// The directory holding the function binaries built with the `e2e` profile (release semantics, no LTO):
+/// `make test` builds them first with `cargo build --workspace --bins --profile e2e`. `E2E_BIN_DIR` points the
+/// tests at other builds, e.g. the size-tuned release binaries (`E2E_BIN_DIR=target/release`).
 pub fn bin_dir() -> PathBuf {
-    // target/<profile>/deps/<test-binary> → target/<profile>
+    if let Some(dir) = std::env::var_os("E2E_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/<test profile>/deps/<test-binary> → target → target/e2e
     let exe = std::env::current_exe().expect("the test binary knows its own path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
+    exe.ancestors()
+        .nth(3)
         .expect("test binaries live in target/<profile>/deps")
-        .to_owned()
+        .join("e2e")
 }
 
 /// A simulator with the sample pipeline and webhook secret; fails with the fix when binaries are missing.
@@ -20,7 +24,7 @@ pub async fn stack() -> Stack {
     let dir = bin_dir();
     assert!(
         dir.join("failure-notifier").exists(),
-        "{}/failure-notifier is missing: run `make test` (or `cargo build --workspace --bins` first)",
+        "{}/failure-notifier is missing: run `make test` (or `cargo build --workspace --bins --profile e2e` first)",
         dir.display()
     );
     Stack::start(&dir).await.expect("the simulator starts on 127.0.0.1")
