@@ -14,6 +14,7 @@ use pipeline_sim::samples::revision;
 use pipeline_sim::scenario::{Played, Release, Timeline};
 use pipeline_sim::sns::topic_arn;
 use pipeline_sim::stack::Stack;
+use pipeline_sim::target::{TargetMode, TargetService};
 use serde_json::json;
 
 const PIPELINE: &str = "checkout";
@@ -263,4 +264,83 @@ async fn custom_data_that_watches_nothing_rejects_instead_of_approving_blind() {
     let (status, summary, _) = decided(&played);
     assert_eq!(status, ApprovalStatus::Rejected);
     assert!(summary.contains("names no alarms"), "{summary}");
+}
+
+/// CustomData watching one baked alarm (no bake wait) plus a check suite against `target`.
+fn with_checks(target: &TargetService) -> String {
+    format!(
+        r#"{{"alarms": ["checkout-5xx"], "bake_minutes": 0, "checks": {{"base_url": "{}", "timeout_ms": 2000,
+        "checks": [{{"name": "health", "url": "/health"}}, {{"name": "checkout", "url": "/checkout"}}]}}}}"#,
+        target.base_url()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baked_alarms_and_passing_checks_approve_saying_both() {
+    let target = TargetService::start().await.unwrap();
+    let (stack, _host) = approver_stack(&with_checks(&target), Duration::from_secs(3600), &[]).await;
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Approved, "{summary}");
+    assert!(
+        summary.contains("1 alarm(s) OK") && summary.contains("checks PASS: 2/2 checks passed"),
+        "{summary}"
+    );
+    assert_eq!(target.requests(), 2, "each check ran once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_check_rejects_naming_it_even_with_healthy_alarms() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/checkout", TargetMode::Status(503));
+    let (stack, _host) = approver_stack(&with_checks(&target), Duration::from_secs(3600), &[]).await;
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+
+    assert_eq!(played.status, Status::Failed);
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Rejected);
+    assert!(
+        summary.contains("checks failed") && summary.contains("checkout") && summary.contains("503"),
+        "{summary}"
+    );
+    assert_eq!(settled_and_refused(&stack), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_wait_for_the_bake_and_a_firing_alarm_skips_them() {
+    let target = TargetService::start().await.unwrap();
+    let baking = with_checks(&target).replace(r#""bake_minutes": 0"#, r#""bake_minutes": 60"#);
+    let (stack, host) = approver_stack(&baking, Duration::from_secs(3600), &[]).await;
+    stack.wiring.set_wait_bound(Duration::from_secs(2));
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    assert!(matches!(played.approvals[0].state, ApprovalState::Pending));
+    assert!(host.logs().join("\n").contains("baking"));
+    assert_eq!(target.requests(), 0, "no checks while the release bakes");
+
+    let (stack, _host) = approver_stack(&with_checks(&target), Duration::from_secs(3600), &[]).await;
+    stack
+        .sim
+        .state
+        .cloudwatch()
+        .set_alarm_state("checkout-5xx", AlarmState::Alarm, "Threshold Crossed: 5xx > 1%");
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    assert_eq!(decided(&played).0, ApprovalStatus::Rejected);
+    assert_eq!(target.requests(), 0, "an alarm decides before any check runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_check_suite_rejects_naming_the_field_and_runs_nothing() {
+    let target = TargetService::start().await.unwrap();
+    let broken = r#"{"alarms": ["checkout-5xx"], "bake_minutes": 0, "checks": {"checks": [{"name": "health"}]}}"#;
+    let (stack, _host) = approver_stack(broken, Duration::from_secs(3600), &[]).await;
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Rejected);
+    assert!(
+        summary.contains("`checks.checks[0].url`") && summary.contains("Fix: "),
+        "{summary}"
+    );
+    assert_eq!(target.requests(), 0);
 }

@@ -115,6 +115,7 @@ mod tests {
             },
             bake: Duration::minutes(30),
             recheck: Duration::minutes(5),
+            checks: None,
         }
     }
 

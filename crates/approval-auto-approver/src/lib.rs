@@ -1,22 +1,38 @@
 //! The approval auto-approver: a Manual approval action waits while the deployed segment bakes; this gate
-//! approves once every guarding CloudWatch alarm has been OK for the bake time, and rejects as soon as one
-//! fires. `settings` reads the pipeline's CustomData, `alarms` gathers the facts, `decide` is the rule.
+//! approves once every guarding CloudWatch alarm has been OK for the bake time (and the optional check suite
+//! passes), and rejects as soon as one fires. `settings` reads the pipeline's CustomData, `alarms` gathers the
+//! facts, `decide` is the alarms' rule, `checked` the checks' word on an approval.
 
 pub mod alarms;
+pub mod checked;
 pub mod decide;
 mod error;
 pub mod settings;
 
 pub use error::ApproverError;
 
+use std::time::{Duration, Instant};
+
 use hooks_common::approval::ApprovalRequest;
 use hooks_common::gate::{Decision, FailurePolicy};
 
+/// Time kept back from the invocation's deadline for answering the approval after the checks ran.
+const ANSWER_MARGIN: Duration = Duration::from_secs(3);
+
+/// The clients one approval's facts come from, built once per container.
+pub struct Sources {
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// For the CustomData check suite (`checks::http_client`: no redirects followed).
+    pub http: reqwest::Client,
+}
+
 /// Gathers the facts for one approval and decides; never fails (errors become the failure policy's decision).
+/// `deadline` is the invocation's: a check suite is cut short of it, leaving time to answer.
 pub async fn decide_approval(
-    cloudwatch: &aws_sdk_cloudwatch::Client,
+    sources: &Sources,
     defaults: &settings::Defaults,
     request: ApprovalRequest,
+    deadline: Instant,
 ) -> Decision {
     let now = chrono::Utc::now();
     let settings = match request.settings::<settings::ApproverSettings>() {
@@ -33,8 +49,8 @@ pub async fn decide_approval(
         Err(problem) => return Decision::Reject { reason: problem },
     };
     let policy: FailurePolicy = settings.on_error.unwrap_or_default();
-    let alarms = alarms::describe(cloudwatch, &watch.selector).await;
-    decide::decide(
+    let alarms = alarms::describe(&sources.cloudwatch, &watch.selector).await;
+    let decision = decide::decide(
         &decide::Facts {
             alarms,
             requested_at: request.requested_at,
@@ -42,5 +58,15 @@ pub async fn decide_approval(
         },
         &watch,
         policy,
-    )
+    );
+    match (decision, &watch.checks) {
+        (Decision::Approve { summary }, Some(suite)) => {
+            let report = suite
+                .run(&sources.http, deadline.checked_sub(ANSWER_MARGIN).unwrap_or(deadline))
+                .await;
+            tracing::info!(approval = %request.place(), summary = %report.summary(), "checks ran");
+            checked::with_checks(&summary, &report, chrono::Utc::now(), watch.recheck)
+        }
+        (decision, _) => decision,
+    }
 }

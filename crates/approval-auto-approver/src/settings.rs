@@ -1,14 +1,17 @@
 //! The per-pipeline settings in the approval action's `CustomData`, and the deployment-wide defaults.
 //!
 //! ```json
-//! {"alarms": ["demo-app-5xx", "demo-app-p99-latency"], "alarm_prefix": "demo-app-canary-", "bake_minutes": 30, "on_error": "hold"}
+//! {"alarms": ["demo-app-5xx", "demo-app-p99-latency"], "alarm_prefix": "demo-app-canary-", "bake_minutes": 30, "on_error": "hold",
+//!  "checks": {"base_url": "https://canary.demo.example", "checks": [{"name": "health", "url": "/health"}]}}
 //! ```
 
+use checks::Suite;
 use chrono::Duration;
 use hooks_common::Error;
 use hooks_common::gate::FailurePolicy;
 use hooks_common::settings::Env;
 use serde::Deserialize;
+use serde_json::Value;
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +29,11 @@ pub struct ApproverSettings {
     /// What to do when the alarms cannot be read: `hold` (default) or `reject`. Never approve.
     #[serde(default)]
     pub on_error: Option<FailurePolicy>,
+    /// A check suite (the post-deploy test runner's shape) that must pass, run once the bake is complete.
+    /// Kept as JSON here and validated by the checks engine in [`ApproverSettings::watch`], so its errors
+    /// name the path inside the suite.
+    #[serde(default)]
+    pub checks: Option<Value>,
 }
 
 /// Which alarms to read.
@@ -36,12 +44,14 @@ pub struct AlarmSelector {
 }
 
 /// What one approval watches, with defaults applied and validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Watch {
     pub selector: AlarmSelector,
     pub bake: Duration,
     /// When to look again while holding.
     pub recheck: Duration,
+    /// Checks that must pass before approving, run after the alarms have baked.
+    pub checks: Option<Suite>,
 }
 
 /// Deployment-wide defaults from the template.
@@ -104,6 +114,12 @@ impl ApproverSettings {
                 "CustomData `bake_minutes` is {bake_minutes}; at most {MAX_BAKE_MINUTES} (30 days)"
             ));
         }
+        let checks = match &self.checks {
+            None => None,
+            Some(suite) => {
+                Some(Suite::from_value(suite.clone()).map_err(|e| format!("CustomData: {}", e.nested_in("checks")))?)
+            }
+        };
         Ok(Watch {
             selector: AlarmSelector {
                 names: self.alarms.clone(),
@@ -111,6 +127,7 @@ impl ApproverSettings {
             },
             bake: Duration::milliseconds((bake_minutes * 60_000.0).round() as i64),
             recheck: defaults.recheck,
+            checks,
         })
     }
 }
@@ -153,6 +170,35 @@ mod tests {
             ..Default::default()
         };
         assert!(long.watch(&defaults()).unwrap_err().contains("bake_minutes"));
+    }
+
+    #[test]
+    fn a_check_suite_is_validated_naming_its_path_in_custom_data() {
+        let with_checks = |checks: serde_json::Value| ApproverSettings {
+            alarms: vec!["a".into()],
+            checks: Some(checks),
+            ..Default::default()
+        };
+        let suite = serde_json::json!({"base_url": "https://canary.example.com", "checks": [{"name": "health", "url": "/health"}]});
+        let watch = with_checks(suite).watch(&defaults()).unwrap();
+        assert_eq!(watch.checks.unwrap().checks[0].name, "health");
+
+        let cases = [
+            (
+                serde_json::json!({"checks": [{"name": "health"}]}),
+                "`checks.checks[0].url`",
+            ),
+            (serde_json::json!({"checks": []}), "`checks.checks`"),
+            (serde_json::json!("/health"), "`checks`"),
+        ];
+        for (suite, field) in cases {
+            let err = with_checks(suite).watch(&defaults()).unwrap_err();
+            assert!(
+                err.starts_with("CustomData: invalid check suite") && err.contains(field),
+                "{err}"
+            );
+            assert!(err.contains("Fix: "), "{err}");
+        }
     }
 
     #[test]

@@ -50,6 +50,24 @@ impl SuiteError {
     pub fn names(&self, field: &str) -> bool {
         self.errors.iter().any(|e| e.field == field)
     }
+
+    /// The same problems for a suite that sits inside a larger document at `parent` (e.g. `checks` in an
+    /// approval's CustomData), so each still names the path the person has to edit.
+    pub fn nested_in(self, parent: &str) -> SuiteError {
+        let errors = self
+            .errors
+            .into_iter()
+            .map(|e| FieldError {
+                field: if e.field == "(suite)" {
+                    parent.to_owned()
+                } else {
+                    format!("{parent}.{}", e.field)
+                },
+                ..e
+            })
+            .collect();
+        SuiteError { errors }
+    }
 }
 
 impl fmt::Display for SuiteError {
@@ -297,5 +315,20 @@ pub(crate) fn artifact_reference(object: &Map<String, Value>, path: &Value) -> R
         Ok(path.to_owned())
     } else {
         Err(SuiteError { errors: p.0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Suite;
+
+    #[test]
+    fn a_nested_suite_names_the_path_from_the_outer_document() {
+        let err = Suite::parse(r#"{"checks": [{"name": "a"}]}"#)
+            .unwrap_err()
+            .nested_in("checks");
+        assert!(err.names("checks.checks[0].url"), "{err}");
+        let root = Suite::parse("[]").unwrap_err().nested_in("checks");
+        assert!(root.names("checks"), "{root}");
     }
 }
