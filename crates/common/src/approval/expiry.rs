@@ -14,9 +14,10 @@ pub fn settle_before_expiry(
 ) -> Decision {
     match decision {
         Decision::Hold { reason, .. } if now + next_look >= expires => Decision::Reject {
+            // The verdict first: the reason may be long, and the approval summary is cut at 512 characters.
             reason: format!(
-                "still held ({reason}) and the approval expires at {} UTC, before the next check: rejecting now so the \
-                 release ends with a reason instead of timing out",
+                "the approval expires at {} UTC, before the gate's next check, so it is rejected now rather than \
+                 left to time out. Held because: {reason}",
                 expires.format("%Y-%m-%d %H:%M")
             ),
         },
@@ -54,7 +55,7 @@ mod tests {
                     panic!("{after:?}")
                 };
                 assert!(
-                    reason.contains("bake time: 10 of 30 minutes") && reason.contains("expires"),
+                    reason.starts_with("the approval expires at") && reason.ends_with("bake time: 10 of 30 minutes"),
                     "{reason}"
                 );
             } else {
