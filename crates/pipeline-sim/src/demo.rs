@@ -62,7 +62,7 @@ fn pipeline(
         actions: vec![action],
     };
     let custom_data = format!(
-        r#"{{"alarms": ["{}", "{}"], "bake_minutes": 0.05}}"#,
+        r#"{{"alarms": ["{}", "{}"], "bake_minutes": 0.05, "checks": {{"base_url": "{target}", "checks": [{{"name": "health", "url": "/health"}}]}}}}"#,
         ALARMS[0], ALARMS[1]
     );
     Pipeline::new(
@@ -236,7 +236,7 @@ pub async fn run(bin_dir: &std::path::Path) -> Result<(), String> {
     println!("Functions: failure-notifier (EventBridge rule: action FAILED), post-deploy-test-runner (Invoke action),");
     println!("           approval-auto-approver and blackday-gate (SNS, and a sweep every 1 s)");
     println!(
-        "Bake: alarms {} must stay OK for 3 s (bake_minutes 0.05)",
+        "Bake: alarms {} must stay OK for 3 s (bake_minutes 0.05), then the canary's /health check must pass",
         ALARMS.join(", ")
     );
 
