@@ -109,11 +109,7 @@ mod tests {
                 now,
                 Duration::minutes(5),
             );
-            let kind = match &decision {
-                Decision::Approve { .. } => "approve",
-                Decision::Reject { .. } => "reject",
-                Decision::Hold { .. } => "hold",
-            };
+            let kind = decision.kind();
             assert_eq!(kind, expected, "{decision:?}");
             assert!(decision.explanation().contains(text), "{text:?} not in {decision:?}");
             if kind == "approve" {

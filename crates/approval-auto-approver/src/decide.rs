@@ -222,12 +222,7 @@ mod tests {
                 now,
             };
             let decision = decide(&facts, &watch(), FailurePolicy::Hold);
-            let kind = match &decision {
-                Decision::Approve { .. } => "approve",
-                Decision::Reject { .. } => "reject",
-                Decision::Hold { .. } => "hold",
-            };
-            assert_eq!(kind, expected, "{decision:?}");
+            assert_eq!(decision.kind(), expected, "{decision:?}");
             assert!(decision.explanation().contains(text), "{text:?} not in {decision:?}");
         }
     }

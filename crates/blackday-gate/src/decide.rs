@@ -192,14 +192,6 @@ mod tests {
         }
     }
 
-    fn kind(decision: &Decision) -> &'static str {
-        match decision {
-            Decision::Approve { .. } => "approve",
-            Decision::Reject { .. } => "reject",
-            Decision::Hold { .. } => "hold",
-        }
-    }
-
     #[test]
     fn the_table() {
         use Inside::{Hold, Reject};
@@ -261,7 +253,7 @@ mod tests {
                 expires: now() + Duration::days(7),
             };
             let ruling = decide(&facts, &rules(inside));
-            assert_eq!(kind(&ruling.decision), expected, "{ruling:?}");
+            assert_eq!(ruling.decision.kind(), expected, "{ruling:?}");
             let explanation = ruling.decision.explanation();
             assert!(explanation.contains(text), "{text:?} not in {explanation:?}");
         }

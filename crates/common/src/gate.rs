@@ -30,6 +30,15 @@ impl Decision {
     pub fn is_approve(&self) -> bool {
         matches!(self, Decision::Approve { .. })
     }
+
+    /// `approve`, `reject` or `hold`: the decision without its words, for logs and decision tables.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Decision::Approve { .. } => "approve",
+            Decision::Reject { .. } => "reject",
+            Decision::Hold { .. } => "hold",
+        }
+    }
 }
 
 /// What a gate does when it cannot gather its facts. There is deliberately no "approve" policy.
