@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use e2e_tests::{bake_pipeline, stack};
+use e2e_tests::{ApprovalAction, stack, start_gate};
 use pipeline_sim::cloudwatch::{Alarm, AlarmState};
 use pipeline_sim::faults::{Fault, FaultKind, Service};
 use pipeline_sim::lambda::{FunctionHost, Outcome};
@@ -24,12 +24,6 @@ const ACTION: &str = "HealthyForBakeTime";
 /// A stack with the bake pipeline, two OK alarms, and the auto-approver subscribed to its topic.
 async fn approver_stack(custom_data: &str, timeout: Duration, env: &[(&str, &str)]) -> (Stack, Arc<FunctionHost>) {
     let stack = stack().await;
-    let topic = topic_arn("auto-approver");
-    stack
-        .sim
-        .state
-        .world()
-        .put_pipeline(bake_pipeline(PIPELINE, &topic, custom_data, timeout));
     {
         let mut cloudwatch = stack.sim.state.cloudwatch();
         for name in ["checkout-5xx", "checkout-p99"] {
@@ -42,14 +36,14 @@ async fn approver_stack(custom_data: &str, timeout: Duration, env: &[(&str, &str
             );
         }
     }
-    let mut settings = vec![
-        ("GATE_TOPIC_ARN", topic.as_str()),
-        ("GATE_PIPELINES", PIPELINE),
-        ("RUST_LOG", "info"),
-    ];
-    settings.extend_from_slice(env);
-    let host = stack.function("approval-auto-approver", &settings).await.unwrap();
-    stack.subscribe_topic(&topic, host.clone());
+    let approval = ApprovalAction {
+        stage: STAGE,
+        action: ACTION,
+        topic_arn: &topic_arn("auto-approver"),
+        custom_data,
+        timeout,
+    };
+    let host = start_gate(&stack, "approval-auto-approver", PIPELINE, &approval, env).await;
     (stack, host)
 }
 

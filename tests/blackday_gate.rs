@@ -9,11 +9,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use e2e_tests::stack;
+use e2e_tests::{ApprovalAction, stack, start_gate};
 use pipeline_sim::lambda::{FunctionHost, Outcome};
-use pipeline_sim::model::{
-    ActionDecl, ActionType, ApprovalState, ApprovalStatus, DecidedBy, Pipeline, StageDecl, Status,
-};
+use pipeline_sim::model::{ApprovalState, ApprovalStatus, DecidedBy, Status};
 use pipeline_sim::samples::{SLACK_SECRET, revision};
 use pipeline_sim::scenario::{Played, Release, Timeline};
 use pipeline_sim::slack::SlackReply;
@@ -51,57 +49,23 @@ fn freeze_until(ends_in: Duration, extra: &str) -> (String, DateTime<Utc>) {
     (custom_data, ends_at)
 }
 
-fn pipeline(topic: &str, custom_data: &str, timeout: Duration) -> Pipeline {
-    let stage = |name: &str, action: ActionDecl| StageDecl {
-        name: name.into(),
-        actions: vec![action],
-    };
-    Pipeline::new(
-        PIPELINE,
-        vec![
-            stage(
-                "Source",
-                ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection")),
-            ),
-            stage(
-                "Build",
-                ActionDecl::new("Compile", ActionType::aws("Build", "CodeBuild")),
-            ),
-            stage(
-                STAGE,
-                ActionDecl::new(ACTION, ActionType::manual_approval())
-                    .with_config("NotificationArn", topic)
-                    .with_config("CustomData", custom_data)
-                    .with_timeout(timeout),
-            ),
-            stage(
-                "Production",
-                ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")),
-            ),
-        ],
-    )
-}
-
 /// A stack with the gated pipeline and the gate subscribed to its topic.
 async fn gate_stack(custom_data: &str, timeout: Duration, env: &[(&str, &str)]) -> (Stack, Arc<FunctionHost>) {
     let stack = stack().await;
-    let topic = topic_arn("blackday-gate");
-    stack
-        .sim
-        .state
-        .world()
-        .put_pipeline(pipeline(&topic, custom_data, timeout));
+    let approval = ApprovalAction {
+        stage: STAGE,
+        action: ACTION,
+        topic_arn: &topic_arn("blackday-gate"),
+        custom_data,
+        timeout,
+    };
     let calendars = default_calendar();
     let mut settings = vec![
-        ("GATE_TOPIC_ARN", topic.as_str()),
-        ("GATE_PIPELINES", PIPELINE),
         ("BLACKDAY_CALENDARS", calendars.as_str()),
         ("SLACK_WEBHOOK_SECRET_ID", SLACK_SECRET),
-        ("RUST_LOG", "info"),
     ];
     settings.extend_from_slice(env);
-    let host = stack.function("blackday-gate", &settings).await.unwrap();
-    stack.subscribe_topic(&topic, host.clone());
+    let host = start_gate(&stack, "blackday-gate", PIPELINE, &approval, &settings).await;
     (stack, host)
 }
 

@@ -1,7 +1,11 @@
 //! Shared set-up for the end-to-end tests: where the function binaries are, and a started stack.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
+use pipeline_sim::lambda::FunctionHost;
+use pipeline_sim::model::{ActionDecl, ActionType, Pipeline, StageDecl};
 use pipeline_sim::stack::Stack;
 
 /// The directory holding the function binaries built with the `e2e` profile (release semantics, no LTO):
@@ -30,14 +34,18 @@ pub async fn stack() -> Stack {
     Stack::start(&dir).await.expect("the simulator starts on 127.0.0.1")
 }
 
-/// A pipeline whose `Bake` stage holds a Manual approval notifying `topic_arn`.
-pub fn bake_pipeline(
-    name: &str,
-    topic_arn: &str,
-    custom_data: &str,
-    timeout: std::time::Duration,
-) -> pipeline_sim::model::Pipeline {
-    use pipeline_sim::model::{ActionDecl, ActionType, Pipeline, StageDecl};
+/// Where a test pipeline waits for a gate: the approval stage and action, and what the action says.
+pub struct ApprovalAction<'a> {
+    pub stage: &'a str,
+    pub action: &'a str,
+    /// The SNS topic the action notifies (the gate's `GATE_TOPIC_ARN`).
+    pub topic_arn: &'a str,
+    pub custom_data: &'a str,
+    pub timeout: Duration,
+}
+
+/// Source → Deploy (canary) → the Manual approval `approval` → Production.
+pub fn approval_pipeline(name: &str, approval: &ApprovalAction<'_>) -> Pipeline {
     let stage = |stage: &str, action: ActionDecl| StageDecl {
         name: stage.into(),
         actions: vec![action],
@@ -54,11 +62,11 @@ pub fn bake_pipeline(
                 ActionDecl::new("Canary", ActionType::aws("Deploy", "CodeDeploy")),
             ),
             stage(
-                "Bake",
-                ActionDecl::new("HealthyForBakeTime", ActionType::manual_approval())
-                    .with_config("NotificationArn", topic_arn)
-                    .with_config("CustomData", custom_data)
-                    .with_timeout(timeout),
+                approval.stage,
+                ActionDecl::new(approval.action, ActionType::manual_approval())
+                    .with_config("NotificationArn", approval.topic_arn)
+                    .with_config("CustomData", approval.custom_data)
+                    .with_timeout(approval.timeout),
             ),
             stage(
                 "Production",
@@ -66,4 +74,29 @@ pub fn bake_pipeline(
             ),
         ],
     )
+}
+
+/// Puts `approval`'s pipeline into the simulator, starts the gate `function` serving it (the gate settings
+/// plus `env`), and subscribes the function to the action's topic, as the template does.
+pub async fn start_gate(
+    stack: &Stack,
+    function: &str,
+    pipeline: &str,
+    approval: &ApprovalAction<'_>,
+    env: &[(&str, &str)],
+) -> Arc<FunctionHost> {
+    stack
+        .sim
+        .state
+        .world()
+        .put_pipeline(approval_pipeline(pipeline, approval));
+    let mut settings = vec![
+        ("GATE_TOPIC_ARN", approval.topic_arn),
+        ("GATE_PIPELINES", pipeline),
+        ("RUST_LOG", "info"),
+    ];
+    settings.extend_from_slice(env);
+    let host = stack.function(function, &settings).await.unwrap();
+    stack.subscribe_topic(approval.topic_arn, host.clone());
+    host
 }

@@ -42,31 +42,10 @@ impl Stack {
         })
     }
 
-    /// Starts a function binary from `bin_dir` with the template's settings plus `env`.
+    /// Starts a function binary from `bin_dir` with the template's settings plus `env`, configured as the
+    /// template deploys it (timeout, memory, asynchronous retries: see [`deployment`]).
     pub async fn function(&self, name: &str, env: &[(&str, &str)]) -> std::io::Result<Arc<FunctionHost>> {
-        let binary = self.bin_dir.join(name);
-        if !binary.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!(
-                    "{} not found: build it first (`cargo build --bins`, or `make demo`)",
-                    binary.display()
-                ),
-            ));
-        }
-        let mut settings: Vec<(String, String)> = defaults(name)
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        settings.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let spec = FunctionSpec {
-            name: name.to_owned(),
-            binary,
-            env: settings,
-            timeout: Duration::from_secs(60),
-            memory_mb: 128,
-        };
-        Ok(Arc::new(FunctionHost::start(spec, &self.sim.endpoint_url()).await?))
+        self.start_function(name, env, deployment(name)).await
     }
 
     /// The failure notifier behind the template's rule (action-level FAILED events only).
@@ -128,11 +107,27 @@ impl Stack {
         env: &[(&str, &str)],
         timeout: Duration,
     ) -> std::io::Result<Arc<FunctionHost>> {
+        let deployed = Deployment {
+            timeout,
+            ..deployment(name)
+        };
+        self.start_function(name, env, deployed).await
+    }
+
+    async fn start_function(
+        &self,
+        name: &str,
+        env: &[(&str, &str)],
+        deployed: Deployment,
+    ) -> std::io::Result<Arc<FunctionHost>> {
         let binary = self.bin_dir.join(name);
         if !binary.exists() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("{} not found: build it first (`cargo build --bins`)", binary.display()),
+                format!(
+                    "{} not found: build it first (`make test` builds the e2e profile, `make demo` the release one)",
+                    binary.display()
+                ),
             ));
         }
         let mut settings: Vec<(String, String)> = defaults(name)
@@ -144,8 +139,9 @@ impl Stack {
             name: name.to_owned(),
             binary,
             env: settings,
-            timeout,
-            memory_mb: 128,
+            timeout: deployed.timeout,
+            memory_mb: deployed.memory_mb,
+            async_retries: deployed.async_retries,
         };
         Ok(Arc::new(FunctionHost::start(spec, &self.sim.endpoint_url()).await?))
     }
@@ -184,8 +180,7 @@ impl Stack {
             ("RUST_LOG", "info"),
         ];
         settings.extend_from_slice(env);
-        self.function_with_timeout("synthetic-canary", &settings, Duration::from_secs(60))
-            .await
+        self.function("synthetic-canary", &settings).await
     }
 }
 
@@ -246,6 +241,32 @@ pub fn scheduled_event(rule_name: &str, id: &str) -> Value {
 pub const DEFAULT_ROUTE: &str = "T000/B000/deploys";
 
 /// Environment the template gives each function.
+/// How `template.yaml` deploys a function, as far as Lambda enforces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    pub timeout: Duration,
+    pub memory_mb: u32,
+    /// `EventInvokeConfig.MaximumRetryAttempts`.
+    pub async_retries: u32,
+}
+
+/// The template's `Timeout`, `MemorySize` and `MaximumRetryAttempts` per function (the template test in
+/// `tests/template.rs` keeps the two in step); a function the template does not know gets Lambda's defaults.
+pub fn deployment(function: &str) -> Deployment {
+    let (seconds, async_retries) = match function {
+        "failure-notifier" | "approval-auto-approver" | "blackday-gate" => (60, 2),
+        "post-deploy-test-runner" => (300, 2),
+        // No retry: the next scheduled run is the retry.
+        "synthetic-canary" => (50, 0),
+        _ => (60, crate::lambda::DEFAULT_ASYNC_RETRIES),
+    };
+    Deployment {
+        timeout: Duration::from_secs(seconds),
+        memory_mb: 128,
+        async_retries,
+    }
+}
+
 fn defaults(function: &str) -> &'static [(&'static str, &'static str)] {
     match function {
         "failure-notifier" => &[("SLACK_WEBHOOK_SECRET_ID", samples::SLACK_SECRET), ("RUST_LOG", "info")],

@@ -41,6 +41,7 @@ async fn start(timeout: Duration) -> FunctionHost {
         env: vec![("ECHO_NOTE".into(), "from spec".into())],
         timeout,
         memory_mb: 128,
+        async_retries: pipeline_sim::lambda::DEFAULT_ASYNC_RETRIES,
     };
     FunctionHost::start(spec, "http://127.0.0.1:9")
         .await

@@ -1,7 +1,7 @@
 //! A Lambda Runtime API host: runs a real function binary as a child process and feeds it invocations through
 //! the documented protocol (`/2018-06-01/runtime/invocation/next`, `/response`, `/error`, `/init/error`), with
 //! Lambda's semantics for timeouts, crashes (the sandbox is torn down and the next invocation cold-starts a fresh
-//! process) and asynchronous invocations (two retries, then the dead-letter queue).
+//! process) and asynchronous invocations (the function's retries, then the dead-letter queue).
 //!
 //! Besides the function's own output, the captured logs carry the `START`/`END`/`REPORT` lines Lambda writes.
 //!
@@ -25,8 +25,8 @@ use sandbox::{Sandbox, peak_rss_kib, random, spawn_sandbox, teardown};
 
 /// How long Lambda lets a new sandbox initialise before the invocation fails.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
-/// Lambda retries a failed asynchronous invocation twice.
-const ASYNC_RETRIES: usize = 2;
+/// Lambda retries a failed asynchronous invocation twice unless the function's `EventInvokeConfig` says otherwise.
+pub const DEFAULT_ASYNC_RETRIES: u32 = 2;
 
 /// What to run and how Lambda would configure it.
 #[derive(Clone, Debug)]
@@ -37,6 +37,8 @@ pub struct FunctionSpec {
     pub env: Vec<(String, String)>,
     pub timeout: Duration,
     pub memory_mb: u32,
+    /// `EventInvokeConfig.MaximumRetryAttempts`: retries of a failed asynchronous invocation (0 to 2).
+    pub async_retries: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -171,12 +173,12 @@ impl FunctionHost {
         self.invoke_as(new_request_id(), payload).await
     }
 
-    /// An asynchronous (`Event`) invocation: an error, timeout or crash is retried twice, then the event is
-    /// dead-lettered.
+    /// An asynchronous (`Event`) invocation: an error, timeout or crash is retried `async_retries` times, then
+    /// the event is dead-lettered.
     pub async fn invoke_async(&self, payload: Value) -> AsyncDelivery {
         let request_id = new_request_id();
         let mut attempts = Vec::new();
-        for attempt in 0..=ASYNC_RETRIES {
+        for attempt in 0..=self.shared.spec.async_retries {
             if attempt > 0 {
                 let delay = self.shared.async_retry_delay_ms.load(Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(delay)).await;
