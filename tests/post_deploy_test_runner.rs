@@ -8,17 +8,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
+use checks::SuiteSource;
 use e2e_tests::stack;
+use pipeline_sim::artifacts::zip_artifact;
 use pipeline_sim::codepipeline::jobs::job_event;
 use pipeline_sim::eventbridge::ACTION_DETAIL_TYPE;
 use pipeline_sim::faults::{Fault, FaultKind, Service};
 use pipeline_sim::lambda::{FunctionHost, Outcome};
-use pipeline_sim::model::{Job, JobFailure, JobState, JobSuccess, Status};
+use pipeline_sim::model::{Job, JobFailure, JobState, JobSuccess, Pipeline, Status};
 use pipeline_sim::samples::{self, TEST_ACTION, TEST_STAGE};
-use pipeline_sim::scenario::{Played, Timeline};
+use pipeline_sim::scenario::{Played, Release, Timeline};
 use pipeline_sim::stack::Stack;
 use pipeline_sim::target::{TargetMode, TargetService};
-use post_deploy_test_runner::decide::{Plan, plan};
+use post_deploy_test_runner::artifact::locate;
+use post_deploy_test_runner::decide::{Mode, plan};
 use post_deploy_test_runner::job::Job as RunnerJob;
 use post_deploy_test_runner::token::{MAX_TOKEN_CHARS, Progress};
 use serde_json::Value;
@@ -79,16 +82,15 @@ fn failed(job: &Job) -> &JobFailure {
 
 /// Plays a release of the tested pipeline (named `pipeline`) whose Test action runs the runner with `parameters`.
 async fn play_on(stack: Stack, runner: Arc<FunctionHost>, pipeline: &str, parameters: &str) -> Run {
-    stack
-        .sim
-        .state
-        .world()
-        .put_pipeline(samples::tested_pipeline(pipeline, parameters, JOB_TIMEOUT));
+    let tested = samples::tested_pipeline(pipeline, parameters, JOB_TIMEOUT);
+    play_release(stack, runner, tested, samples::tested_release(pipeline)).await
+}
+
+/// Plays `release` of `pipeline` (its Test action runs the runner), then checks no credentials were logged.
+async fn play_release(stack: Stack, runner: Arc<FunctionHost>, pipeline: Pipeline, release: Release) -> Run {
+    stack.sim.state.world().put_pipeline(pipeline);
     let timeline = Timeline::new(false);
-    let played = stack
-        .play(&samples::tested_release(pipeline), &timeline)
-        .await
-        .expect("the release plays");
+    let played = stack.play(&release, &timeline).await.expect("the release plays");
     assert_no_credentials_logged(&stack, &runner);
     Run {
         stack,
@@ -132,9 +134,8 @@ fn has_log(host: &FunctionHost, needle: &str) -> bool {
     host.logs().iter().any(|line| line.contains(needle))
 }
 
-/// The Pipeline and Stage labels the runner can know: what `GetJobDetails` answers, or `unknown` when the
-/// simulator does not serve it (the runner then labels its metrics `unknown`, and says so in its log).
-async fn expected_labels(stack: &Stack, job_id: &str) -> (String, String) {
+/// Where `GetJobDetails` says the job runs (pipeline, stage), asked with the real SDK as the runner asks it.
+async fn job_details_labels(stack: &Stack, job_id: &str) -> (String, String) {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .empty_test_environment()
         .endpoint_url(stack.sim.endpoint_url())
@@ -146,17 +147,17 @@ async fn expected_labels(stack: &Stack, job_id: &str) -> (String, String) {
         .get_job_details()
         .job_id(job_id)
         .send()
-        .await;
+        .await
+        .expect("the simulator serves GetJobDetails");
     let context = answer
-        .ok()
-        .and_then(|out| out.job_details()?.data()?.pipeline_context().cloned());
-    match context {
-        Some(context) => (
-            context.pipeline_name().unwrap_or_default().to_owned(),
-            context.stage().and_then(|s| s.name()).unwrap_or_default().to_owned(),
-        ),
-        None => ("unknown".to_owned(), "unknown".to_owned()),
-    }
+        .job_details()
+        .and_then(|d| d.data())
+        .and_then(|d| d.pipeline_context())
+        .expect("a pipeline context");
+    (
+        context.pipeline_name().unwrap_or_default().to_owned(),
+        context.stage().and_then(|s| s.name()).unwrap_or_default().to_owned(),
+    )
 }
 
 /// `Name[Dim=value,...] value` for every datum of the namespace, in order.
@@ -277,8 +278,8 @@ async fn bad_user_parameters_are_configuration_errors_naming_the_field() {
             "`soak.every_seconds` is 0",
         ),
         (
-            r#"{"suite_from_artifact": "checks/smoke.json"}"#.to_owned(),
-            "`suite_from_artifact` (checks/smoke.json) is not supported yet",
+            r#"{"suite_from_artifact": "../checks/smoke.json"}"#.to_owned(),
+            "`suite_from_artifact` `../checks/smoke.json` is not a relative path",
         ),
     ];
     // One stack, one runner, a pipeline per case.
@@ -535,16 +536,19 @@ async fn metrics_are_readable_from_the_simulator() {
     target.set_path_mode("/search", TargetMode::Failing);
     let run = play(&suite(&target, "", THREE_CHECKS), Duration::from_secs(30), &[]).await;
     let job = run.only_job();
-    let (pipeline, stage) = expected_labels(&run.stack, &job.id).await;
-    if pipeline == "unknown" {
-        assert!(has_log(
-            &run.runner,
-            "job context unavailable; metrics are labelled unknown"
-        ));
-    }
+    // The labels are the job's real pipeline and stage, as GetJobDetails tells them.
+    assert_eq!(
+        job_details_labels(&run.stack, &job.id).await,
+        (PIPELINE.to_owned(), TEST_STAGE.to_owned())
+    );
+    assert!(
+        !has_log(&run.runner, "job context unavailable"),
+        "{:#?}",
+        run.runner.logs()
+    );
 
     let shown = metrics(&run.stack);
-    let run_dims = format!("Pipeline={pipeline},Stage={stage}");
+    let run_dims = format!("Pipeline={PIPELINE},Stage={TEST_STAGE}");
     for expected in [
         format!("Success[{run_dims}] 0"),
         format!("Passed[{run_dims}] 2"),
@@ -595,27 +599,24 @@ fn sample_events_are_jobs_the_runner_can_plan() {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     };
     let now = chrono::Utc::now();
+    let planned = |job: &RunnerJob| {
+        assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
+        plan(
+            job.user_parameters.as_deref(),
+            job.continuation_token.as_deref(),
+            &job.id,
+            now,
+        )
+        .unwrap()
+    };
+
     let job = RunnerJob::from_event(sample("post-deploy-test-runner.job.json")).unwrap();
-    assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
-    let single = plan(
-        job.user_parameters.as_deref(),
-        job.continuation_token.as_deref(),
-        &job.id,
-        now,
-    )
-    .unwrap();
-    assert!(matches!(single, Plan::Single(ref suite) if suite.checks.len() == 4));
+    let single = planned(&job);
+    assert!(matches!(single.source, SuiteSource::Inline(ref suite) if suite.checks.len() == 4));
+    assert_eq!(single.mode, Mode::Single);
 
     let job = RunnerJob::from_event(sample("post-deploy-test-runner.job-continuation.json")).unwrap();
-    assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
-    let soak = plan(
-        job.user_parameters.as_deref(),
-        job.continuation_token.as_deref(),
-        &job.id,
-        now,
-    )
-    .unwrap();
-    let Plan::Soak { progress, soak, .. } = soak else {
+    let Mode::Soak { progress, soak } = planned(&job).mode else {
         panic!("the continuation sample is a soak")
     };
     assert_eq!((progress.rounds, soak.every), (5, Duration::from_secs(60)));
@@ -624,6 +625,293 @@ fn sample_events_are_jobs_the_runner_can_plan() {
         "a continuation job keeps the soak's first job id"
     );
 
+    // The artifact sample names its suite file in one of its two input artifacts, which the runner finds.
+    let job = RunnerJob::from_event(sample("post-deploy-test-runner.job-artifact.json")).unwrap();
+    let SuiteSource::Artifact(file) = planned(&job).source else {
+        panic!("the artifact sample reads its suite from an artifact")
+    };
+    assert_eq!(job.input_artifacts.len(), 2);
+    let located = locate(&job.input_artifacts, &file).unwrap();
+    assert_eq!((located.name, file.path.as_str()), ("BuildOutput", "checks/smoke.json"));
+    assert!(job.artifact_credentials.is_some());
+
     let scheduled = sample("synthetic-canary.scheduled.json");
     assert_eq!(scheduled["detail-type"], "Scheduled Event");
+}
+
+// ---- Suites from the action's input artifact ----
+
+/// The Test action's input artifact in a `tested_pipeline`: the source action `Checkout`'s output.
+const SOURCE_ARTIFACT: &str = "CheckoutArtifact";
+
+/// A release of the tested pipeline `pipeline` whose artifacts (name, zip) the source and build actions upload.
+fn release_with(pipeline: &str, artifacts: Vec<(&str, Vec<u8>)>) -> Release {
+    artifacts
+        .into_iter()
+        .fold(samples::tested_release(pipeline), |release, (name, zip)| {
+            release.with_artifact(name, zip)
+        })
+}
+
+/// Plays a release whose source artifact holds `files`, the Test action running the runner with `parameters`.
+async fn play_artifact(
+    parameters: &str,
+    files: &[(&str, &str)],
+    runner_timeout: Duration,
+    env: &[(&str, &str)],
+) -> Run {
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(env, runner_timeout)
+        .await
+        .expect("the runner starts");
+    let pipeline = samples::tested_pipeline(PIPELINE, parameters, JOB_TIMEOUT);
+    let release = release_with(PIPELINE, vec![(SOURCE_ARTIFACT, zip_artifact(files.iter().copied()))]);
+    play_release(stack, runner, pipeline, release).await
+}
+
+/// Every job's artifact credentials were used (the simulated S3 answers no other keys) and none was logged.
+fn assert_read_with_the_jobs_credentials(run: &Run) {
+    let reads = run.stack.sim.state.call_count(Service::S3, "GetObject");
+    assert!(reads >= run.jobs().len(), "{reads} reads for {} jobs", run.jobs().len());
+    assert_no_credentials_logged(&run.stack, &run.runner);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suite_from_the_input_artifact_passes_the_job() {
+    let target = TargetService::start().await.unwrap();
+    let suite_file = suite(&target, "", THREE_CHECKS);
+    // At TRACE the SDK logs its requests and signing: the job's credentials must stay out even then.
+    let run = play_artifact(
+        r#"{"suite_from_artifact": "checks/smoke.json"}"#,
+        &[("README.md", "# storefront"), ("checks/smoke.json", &suite_file)],
+        Duration::from_secs(30),
+        &[("RUST_LOG", "trace")],
+    )
+    .await;
+
+    assert_eq!(
+        run.played.status,
+        Status::Succeeded,
+        "{}",
+        run.timeline.lines().join("\n")
+    );
+    let success = succeeded(run.only_job());
+    let summary = success.summary.as_deref().unwrap();
+    assert!(summary.starts_with("PASS: 3/3 checks passed"), "{summary}");
+    assert_eq!(target.requests(), 3);
+    assert_eq!(run.stack.sim.state.call_count(Service::S3, "GetObject"), 1);
+    assert_read_with_the_jobs_credentials(&run);
+    assert!(has_log(&run.runner, "suite read from the input artifact"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_several_input_artifacts_the_reference_names_one() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let suite_file = suite(&target, "", r#"{"name": "health", "url": "/health"}"#);
+    let artifacts = || {
+        vec![
+            (SOURCE_ARTIFACT, zip_artifact([("README.md", "# storefront")])),
+            (
+                "BuildOutput",
+                zip_artifact([("checks/smoke.json", suite_file.as_str())]),
+            ),
+        ]
+    };
+    // (pipeline, suite_from_artifact, how the job ends)
+    let cases = [
+        ("named", "BuildOutput::checks/smoke.json", Ok(())),
+        (
+            "unnamed",
+            "checks/smoke.json",
+            Err("the action has 2 input artifacts (CheckoutArtifact, BuildOutput): which one holds it?"),
+        ),
+        (
+            "misnamed",
+            "Build::checks/smoke.json",
+            Err("names the artifact Build, but the action's input artifacts are CheckoutArtifact, BuildOutput"),
+        ),
+    ];
+    let mut stack = stack;
+    for (name, reference, expected) in cases {
+        let parameters = format!(r#"{{"suite_from_artifact": "{reference}"}}"#);
+        let mut pipeline = samples::tested_pipeline(name, &parameters, JOB_TIMEOUT);
+        let test = &mut pipeline.stages[2].actions[0];
+        *test = test.clone().with_input_artifacts(&[SOURCE_ARTIFACT, "BuildOutput"]);
+        let run = play_release(stack, runner.clone(), pipeline, release_with(name, artifacts())).await;
+        let job = run.only_job();
+        match expected {
+            Ok(()) => {
+                assert_eq!(run.played.status, Status::Succeeded, "{reference}");
+                assert_eq!(succeeded(job).output_variables["passed"], "1");
+            }
+            Err(text) => {
+                let failure = failed(job);
+                assert_eq!(failure.failure_type, "ConfigurationError", "{reference}");
+                assert!(failure.message.contains(text), "{text:?} not in {}", failure.message);
+                assert!(failure.message.contains("Fix: "), "{}", failure.message);
+            }
+        }
+        stack = run.stack;
+    }
+    assert_eq!(target.requests(), 1, "only the named artifact's suite ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_suite_file_or_artifact_is_a_configuration_error_naming_it() {
+    let mut stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let reference = r#"{"suite_from_artifact": "checks/smoke.json"}"#;
+    let in_file = "checks/smoke.json in input artifact CheckoutArtifact: ";
+    // (the source artifact's contents, or none uploaded; texts the message must carry)
+    let cases: Vec<(Option<Vec<u8>>, Vec<&str>)> = vec![
+        (
+            Some(zip_artifact([(
+                "checks/smoke.json",
+                r#"{"checks": [{"name": "health", "url": "/health"}]}"#,
+            )])),
+            vec![
+                in_file,
+                "`checks[0].url` is a path, but the suite has no `base_url`",
+                "Fix: set the suite's `base_url`",
+            ],
+        ),
+        (
+            Some(zip_artifact([("checks/smoke.json", "{\"checks\": [")])),
+            vec![in_file, "`(suite)` is not valid JSON", "Fix: "],
+        ),
+        (
+            Some(zip_artifact([
+                ("README.md", "# storefront"),
+                ("checks/other.json", "{}"),
+            ])),
+            vec![
+                in_file,
+                "no such file (the artifact holds README.md, checks/other.json)",
+                "Fix: put the suite in the artifact at that path",
+            ],
+        ),
+        (
+            Some(b"this artifact is not a zip".to_vec()),
+            vec![in_file, "the artifact is not a readable zip file", "Fix: "],
+        ),
+        (
+            None,
+            vec![
+                "input artifact CheckoutArtifact (s3://codepipeline-us-east-1-123456789012/",
+                "the artifact is not in the artifact store (S3 answered NoSuchKey",
+                "Fix: run the release again",
+            ],
+        ),
+    ];
+    for (i, (contents, texts)) in cases.into_iter().enumerate() {
+        let name = format!("artifact-bad-{i}");
+        let pipeline = samples::tested_pipeline(&name, reference, JOB_TIMEOUT);
+        let release = release_with(&name, contents.into_iter().map(|zip| (SOURCE_ARTIFACT, zip)).collect());
+        let run = play_release(stack, runner.clone(), pipeline, release).await;
+        assert_eq!(run.played.status, Status::Failed, "case {i}");
+        let failure = failed(run.only_job());
+        assert_eq!(
+            failure.failure_type, "ConfigurationError",
+            "case {i}: {}",
+            failure.message
+        );
+        for text in texts {
+            assert!(
+                failure.message.contains(text),
+                "case {i}: {text:?} not in {}",
+                failure.message
+            );
+        }
+        stack = run.stack;
+    }
+    assert_eq!(stack.sim.state.call_count(Service::S3, "GetObject"), 5);
+    assert_eq!(stack.sim.state.cloudwatch().metrics(NAMESPACE).len(), 0, "nothing ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_failing_fails_the_job_and_never_passes_it() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    stack
+        .sim
+        .state
+        .faults
+        .inject(Fault::new(Service::S3, FaultKind::ServerError).on("GetObject"));
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let suite_file = suite(&target, "", THREE_CHECKS);
+    let pipeline = samples::tested_pipeline(PIPELINE, r#"{"suite_from_artifact": "checks/smoke.json"}"#, JOB_TIMEOUT);
+    let release = release_with(
+        PIPELINE,
+        vec![(
+            SOURCE_ARTIFACT,
+            zip_artifact([("checks/smoke.json", suite_file.as_str())]),
+        )],
+    );
+    let run = play_release(stack, runner, pipeline, release).await;
+
+    assert_eq!(run.played.status, Status::Failed);
+    run.played.assert_no_timed_out_jobs();
+    let failure = failed(run.only_job());
+    assert_eq!(failure.failure_type, "JobFailed");
+    let message = &failure.message;
+    assert!(
+        message.starts_with("The suite could not be read from input artifact CheckoutArtifact (s3://"),
+        "{message}"
+    );
+    assert!(message.contains("InternalError"), "{message}");
+    assert_eq!(target.requests(), 0, "no suite, no checks");
+    assert!(
+        run.stack.sim.state.call_count(Service::S3, "GetObject") >= 2,
+        "the SDK retried the 5xx"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soak_reads_its_suite_from_the_artifact_in_every_invocation() {
+    let target = TargetService::start().await.unwrap();
+    let suite_file = suite(
+        &target,
+        r#""timeout_ms": 500, "#,
+        r#"{"name": "health", "url": "/health"}"#,
+    )
+    .replace(r#", "timeout_ms": 2000"#, "");
+    // The suite is in the artifact; the soak settings stay in UserParameters.
+    let parameters =
+        r#"{"suite_from_artifact": "checks/smoke.json", "soak": {"every_seconds": 1, "for_minutes": 0.1}}"#;
+    let run = play_artifact(
+        parameters,
+        &[("checks/smoke.json", &suite_file)],
+        Duration::from_secs(4),
+        &[],
+    )
+    .await;
+
+    assert_eq!(
+        run.played.status,
+        Status::Succeeded,
+        "{}",
+        run.timeline.lines().join("\n")
+    );
+    let jobs = run.jobs();
+    assert!(jobs.len() >= 2, "the soak spans invocations: {} jobs", jobs.len());
+    assert_eq!(
+        run.stack.sim.state.call_count(Service::S3, "GetObject"),
+        jobs.len(),
+        "one read of the artifact per invocation"
+    );
+    let last = succeeded(jobs.last().unwrap());
+    assert!(last.summary.as_deref().unwrap().starts_with("Soak passed: "));
+    assert_read_with_the_jobs_credentials(&run);
 }

@@ -16,5 +16,5 @@ mod validate;
 pub use expect::{Mismatch, Observed};
 pub use report::{CheckResult, Failure, LatencyStats, Outcome, SuiteReport, Verdict};
 pub use run::{MAX_BODY_BYTES, http_client};
-pub use suite::{Body, Check, Expect, JsonEquals, PassCriterion, StatusSet, Suite, SuiteSource};
+pub use suite::{ArtifactFile, Body, Check, Expect, JsonEquals, PassCriterion, StatusSet, Suite, SuiteSource};
 pub use validate::{FieldError, SuiteError};

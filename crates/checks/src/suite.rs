@@ -155,7 +155,27 @@ impl fmt::Display for PassCriterion {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SuiteSource {
     Inline(Suite),
-    Artifact { path: String },
+    Artifact(ArtifactFile),
+}
+
+/// A file in one of the action's input artifacts: `checks/smoke.json` in the action's only input artifact, or
+/// `BuildOutput::checks/smoke.json` in the one named `BuildOutput` (CodePipeline's `ArtifactName::path` form).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactFile {
+    /// The input artifact's name; `None` when the reference gives none (the action must then have exactly one).
+    pub artifact: Option<String>,
+    /// A relative path inside the artifact (a zip file): no leading `/`, no `..`.
+    pub path: String,
+}
+
+impl fmt::Display for ArtifactFile {
+    /// As written in `suite_from_artifact`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.artifact {
+            Some(artifact) => write!(f, "{artifact}::{}", self.path),
+            None => f.write_str(&self.path),
+        }
+    }
 }
 
 pub const ARTIFACT_KEY: &str = "suite_from_artifact";
@@ -168,8 +188,8 @@ impl SuiteSource {
             .as_object()
             .and_then(|o| o.get(ARTIFACT_KEY).map(|path| (o, path)))
         {
-            Some((object, path)) => {
-                crate::validate::artifact_reference(object, path).map(|path| SuiteSource::Artifact { path })
+            Some((object, reference)) => {
+                crate::validate::artifact_reference(object, reference).map(SuiteSource::Artifact)
             }
             None => Suite::from_value(value).map(SuiteSource::Inline),
         }

@@ -6,7 +6,7 @@ use std::fmt;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use crate::suite::{Check, Expect, MAX_CONCURRENCY, PassCriterion, Suite, parse_http_url};
+use crate::suite::{ArtifactFile, Check, Expect, MAX_CONCURRENCY, PassCriterion, Suite, parse_http_url};
 
 pub const MAX_CHECKS: usize = 1_000;
 pub const MAX_NAME_CHARS: usize = 100;
@@ -287,8 +287,15 @@ fn expect(p: &mut Problems, at: &str, expect: &Expect, timeout_ms: u64, head: bo
     }
 }
 
-/// `{"suite_from_artifact": "checks/smoke.json"}`: a relative path inside the input artifact, standing alone.
-pub(crate) fn artifact_reference(object: &Map<String, Value>, path: &Value) -> Result<String, SuiteError> {
+/// The longest artifact name CodePipeline accepts.
+pub const MAX_ARTIFACT_NAME_CHARS: usize = 100;
+/// The longest path inside an artifact a reference may give.
+pub const MAX_ARTIFACT_PATH_CHARS: usize = 1024;
+
+/// `{"suite_from_artifact": "checks/smoke.json"}` or `{"suite_from_artifact": "BuildOutput::checks/smoke.json"}`:
+/// a relative path inside an input artifact, optionally after the artifact's name and `::` (CodePipeline's own
+/// `ArtifactName::path` form, as CloudFormation's `TemplatePath` uses), standing alone in its document.
+pub(crate) fn artifact_reference(object: &Map<String, Value>, reference: &Value) -> Result<ArtifactFile, SuiteError> {
     const FIELD: &str = crate::suite::ARTIFACT_KEY;
     let mut p = Problems::default();
     if let Some(other) = object.keys().find(|k| *k != FIELD) {
@@ -298,21 +305,52 @@ pub(crate) fn artifact_reference(object: &Map<String, Value>, path: &Value) -> R
             format!("put the whole suite in the artifact file, or drop `{FIELD}` and inline it"),
         );
     }
-    let path = path.as_str().unwrap_or_default();
-    let bad = path.is_empty()
-        || path.starts_with('/')
-        || path.contains('\\')
-        || path.split('/').any(|segment| segment == ".." || segment.is_empty())
-        || path.chars().count() > 1024;
-    if bad {
+    let Some(reference) = reference.as_str() else {
         p.add(
             FIELD,
-            "is not a relative path inside the input artifact",
-            "give a path like \"checks/smoke.json\" (no leading `/`, no `..`)",
+            format!("is {reference}, not a path"),
+            "give a path like \"checks/smoke.json\", or \"BuildOutput::checks/smoke.json\" to name the artifact",
+        );
+        return Err(SuiteError { errors: p.0 });
+    };
+    let (artifact, path) = match reference.split_once("::") {
+        Some((name, path)) => (Some(name), path),
+        None => (None, reference),
+    };
+    if let Some(name) = artifact {
+        let valid = !name.is_empty()
+            && name.chars().count() <= MAX_ARTIFACT_NAME_CHARS
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            p.add(
+                FIELD,
+                format!("names the artifact `{name}`, which is not an artifact name"),
+                format!(
+                    "write the input artifact's name as the action declares it (1 to {MAX_ARTIFACT_NAME_CHARS} \
+                     letters, digits, `_` or `-`), then `::` and the path: \"BuildOutput::checks/smoke.json\""
+                ),
+            );
+        }
+    }
+    let bad_path = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.contains("::")
+        || path.split('/').any(|segment| segment == ".." || segment.is_empty())
+        || path.chars().count() > MAX_ARTIFACT_PATH_CHARS;
+    if bad_path {
+        p.add(
+            FIELD,
+            format!("`{path}` is not a relative path inside the input artifact"),
+            "give a path like \"checks/smoke.json\" (no leading `/`, no `..`), after \"ArtifactName::\" when the \
+             action has several input artifacts",
         );
     }
     if p.0.is_empty() {
-        Ok(path.to_owned())
+        Ok(ArtifactFile {
+            artifact: artifact.map(str::to_owned),
+            path: path.to_owned(),
+        })
     } else {
         Err(SuiteError { errors: p.0 })
     }
@@ -320,7 +358,59 @@ pub(crate) fn artifact_reference(object: &Map<String, Value>, path: &Value) -> R
 
 #[cfg(test)]
 mod tests {
+    use super::artifact_reference;
     use crate::Suite;
+    use crate::suite::ArtifactFile;
+    use serde_json::{Map, Value, json};
+
+    #[test]
+    fn artifact_references_name_a_path_and_optionally_the_artifact() {
+        let alone = Map::new();
+        let file = |artifact: Option<&str>, path: &str| ArtifactFile {
+            artifact: artifact.map(str::to_owned),
+            path: path.to_owned(),
+        };
+        // (reference, what it names)
+        let good = [
+            ("checks/smoke.json", file(None, "checks/smoke.json")),
+            ("smoke.json", file(None, "smoke.json")),
+            (
+                "BuildOutput::checks/smoke.json",
+                file(Some("BuildOutput"), "checks/smoke.json"),
+            ),
+            ("Source_1-a::smoke.json", file(Some("Source_1-a"), "smoke.json")),
+        ];
+        for (reference, expected) in good {
+            let got = artifact_reference(&alone, &json!(reference)).unwrap();
+            assert_eq!(got, expected, "{reference}");
+            assert_eq!(got.to_string(), reference, "it displays as written");
+        }
+        // (reference, words the problem must hold)
+        let bad = [
+            (json!(""), "is not a relative path"),
+            (json!("/etc/passwd"), "is not a relative path"),
+            (json!("checks/../../x.json"), "is not a relative path"),
+            (json!("checks//x.json"), "is not a relative path"),
+            (json!("checks\\x.json"), "is not a relative path"),
+            (json!("BuildOutput::"), "is not a relative path"),
+            (json!("A::B::x.json"), "is not a relative path"),
+            (json!("::checks/x.json"), "is not an artifact name"),
+            (json!("Build Output::x.json"), "is not an artifact name"),
+            (json!(format!("{}::x.json", "a".repeat(101))), "is not an artifact name"),
+            (json!(3), "is 3, not a path"),
+            (Value::Null, "is null, not a path"),
+        ];
+        for (reference, words) in bad {
+            let err = artifact_reference(&alone, &reference).unwrap_err();
+            assert!(err.names("suite_from_artifact"), "{reference}: {err}");
+            assert!(err.to_string().contains(words), "{reference}: {words:?} not in {err}");
+            assert!(err.to_string().contains("Fix: "), "{err}");
+        }
+        let mut combined = Map::new();
+        combined.insert("checks".into(), json!([]));
+        let err = artifact_reference(&combined, &json!("smoke.json")).unwrap_err();
+        assert!(err.names("checks"), "{err}");
+    }
 
     #[test]
     fn a_nested_suite_names_the_path_from_the_outer_document() {

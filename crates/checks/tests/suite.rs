@@ -1,6 +1,6 @@
 //! The suite's JSON shape: defaults, the documented examples, and validation errors that name the field.
 
-use checks::{Body, PassCriterion, StatusSet, Suite, SuiteSource};
+use checks::{ArtifactFile, Body, PassCriterion, StatusSet, Suite, SuiteSource};
 use serde_json::json;
 
 const FULL: &str = include_str!("../suites/full.json");
@@ -55,15 +55,27 @@ fn suite_source_is_inline_or_an_artifact_path() {
     assert!(matches!(SuiteSource::parse(COMPACT).unwrap(), SuiteSource::Inline(_)));
     assert_eq!(
         SuiteSource::parse(r#"{"suite_from_artifact": "checks/smoke.json"}"#).unwrap(),
-        SuiteSource::Artifact {
+        SuiteSource::Artifact(ArtifactFile {
+            artifact: None,
             path: "checks/smoke.json".into()
-        }
+        })
+    );
+    assert_eq!(
+        SuiteSource::parse(r#"{"suite_from_artifact": "BuildOutput::checks/smoke.json"}"#).unwrap(),
+        SuiteSource::Artifact(ArtifactFile {
+            artifact: Some("BuildOutput".into()),
+            path: "checks/smoke.json".into()
+        })
     );
     let cases = [
         (r#"{"suite_from_artifact": "/etc/passwd"}"#, "suite_from_artifact"),
         (r#"{"suite_from_artifact": "../x.json"}"#, "suite_from_artifact"),
         (r#"{"suite_from_artifact": ""}"#, "suite_from_artifact"),
         (r#"{"suite_from_artifact": 3}"#, "suite_from_artifact"),
+        (
+            r#"{"suite_from_artifact": "Build Output::a.json"}"#,
+            "suite_from_artifact",
+        ),
         (r#"{"suite_from_artifact": "a.json", "checks": []}"#, "checks"),
         (r#"{"checks": [{"name": "a"}]}"#, "checks[0].url"),
     ];

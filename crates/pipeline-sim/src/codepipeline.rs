@@ -8,6 +8,9 @@ pub mod approvals;
 pub mod jobs;
 mod shapes;
 
+/// Where jobs' artifacts live: tests put artifact objects there.
+pub use shapes::{artifact_bucket, artifact_object_key};
+
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -24,6 +27,7 @@ pub fn handle(state: &SimState, operation: &str, request: &Value) -> Result<Valu
         "GetPipelineExecution" => get_pipeline_execution(&world, request),
         "ListActionExecutions" => list_action_executions(&world, request),
         "ListPipelineExecutions" => list_pipeline_executions(&world, request),
+        "GetJobDetails" => jobs::get_job_details(&world, request),
         "PutJobSuccessResult" => jobs::put_job_success_result(&mut world, request),
         "PutJobFailureResult" => jobs::put_job_failure_result(&mut world, request),
         "PutApprovalResult" => approvals::put_approval_result(&mut world, request),

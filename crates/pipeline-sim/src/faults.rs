@@ -11,13 +11,15 @@ pub enum Service {
     Slack,
     /// RPC v2 CBOR, routed by path (`/service/GraniteServiceVersion20100801/operation/<Op>`).
     CloudWatch,
+    /// REST-XML, `GET /{bucket}/{key}` (operation `GetObject`).
+    S3,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultKind {
     /// HTTP 500 with the service's internal-error shape; the SDK retries it as transient.
     ServerError,
-    /// HTTP 400 `ThrottlingException`; the SDK retries it as throttling.
+    /// HTTP 400 `ThrottlingException` (S3: 503 `SlowDown`); the SDK retries it as throttling.
     Throttle,
     /// Answer normally, but only after this long.
     Delay(Duration),

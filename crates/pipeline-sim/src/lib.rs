@@ -1,12 +1,13 @@
 //! A local stand-in for the AWS services the hooks talk to, good enough to trust in tests and the demo.
 //!
 //! One HTTP server answers every AWS protocol the functions speak (routed by `X-Amz-Target`, path or form
-//! `Action`), keeps state like the service does, and can inject faults. The Slack sink lives on the same
+//! `Action`; S3's path-style `GET /{bucket}/{key}` by method and path), keeps state like the service does, and can inject faults. The Slack sink lives on the same
 //! server under `/slack/`. Each function binary runs as a child process against its own Lambda Runtime API
 //! ([`lambda::FunctionHost`]), with `AWS_ENDPOINT_URL` pointing the real SDK back here.
 //!
 //! Never deployed: this crate exists for `make test` and `make demo`.
 
+pub mod artifacts;
 pub mod aws;
 pub mod cloudwatch;
 pub mod codepipeline;
@@ -16,6 +17,7 @@ pub mod faults;
 pub mod lambda;
 pub mod model;
 mod paging;
+pub mod s3;
 pub mod samples;
 pub mod scenario;
 pub mod secrets;
@@ -46,6 +48,8 @@ pub struct SimState {
     pub calls: Mutex<Vec<(Service, String)>>,
     /// CloudWatch metrics and alarms (RPC v2 CBOR); see [`cloudwatch`].
     pub cloudwatch: Mutex<cloudwatch::CloudWatchState>,
+    /// S3 buckets and objects (REST-XML, `GetObject`); see [`s3`].
+    pub s3: Mutex<s3::S3State>,
 }
 
 impl SimState {
@@ -55,6 +59,10 @@ impl SimState {
 
     pub fn cloudwatch(&self) -> MutexGuard<'_, cloudwatch::CloudWatchState> {
         self.cloudwatch.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn s3(&self) -> MutexGuard<'_, s3::S3State> {
+        self.s3.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// How many times `operation` of `service` was called.

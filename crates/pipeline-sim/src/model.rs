@@ -58,6 +58,8 @@ pub struct ActionDecl {
     /// when `None`), or a Lambda job's (the scenario's job timeout when `None`). Any length, so tests can use
     /// seconds.
     pub timeout: Option<Duration>,
+    /// Input artifacts the action declares; empty: the console's default (the artifact produced last before it).
+    pub input_artifacts: Vec<String>,
 }
 
 impl ActionDecl {
@@ -68,6 +70,7 @@ impl ActionDecl {
             run_order: 1,
             configuration: BTreeMap::new(),
             timeout: None,
+            input_artifacts: Vec::new(),
         }
     }
     pub fn with_config(mut self, key: &str, value: &str) -> ActionDecl {
@@ -76,6 +79,11 @@ impl ActionDecl {
     }
     pub fn with_timeout(mut self, timeout: Duration) -> ActionDecl {
         self.timeout = Some(timeout);
+        self
+    }
+    /// Declares the action's input artifacts by name (e.g. a build's output and the source), in order.
+    pub fn with_input_artifacts(mut self, names: &[&str]) -> ActionDecl {
+        self.input_artifacts = names.iter().map(|n| (*n).to_owned()).collect();
         self
     }
     pub fn with_run_order(mut self, run_order: i32) -> ActionDecl {

@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use crate::Simulator;
+use crate::codepipeline::{artifact_bucket, artifact_object_key};
 use crate::eventbridge::{
     ACTION_DETAIL_TYPE, Delivered, EventBus, PIPELINE_DETAIL_TYPE, STAGE_DETAIL_TYPE, action_detail, pipeline_detail,
     stage_detail,
@@ -38,6 +39,9 @@ pub struct Release {
     pub pipeline: String,
     pub revision: ArtifactRevision,
     pub outcomes: HashMap<(String, String), ActionOutcome>,
+    /// Artifact contents by artifact name (zip files): what the release's source and build actions upload to
+    /// the artifact bucket, where jobs' input artifacts point.
+    pub artifacts: BTreeMap<String, Vec<u8>>,
 }
 
 impl Release {
@@ -46,7 +50,14 @@ impl Release {
             pipeline: pipeline.into(),
             revision,
             outcomes: HashMap::new(),
+            artifacts: BTreeMap::new(),
         }
+    }
+
+    /// The artifact `name` of this release holds `zip` (see [`crate::artifacts::zip_artifact`]).
+    pub fn with_artifact(mut self, name: &str, zip: Vec<u8>) -> Release {
+        self.artifacts.insert(name.into(), zip);
+        self
     }
 
     pub fn failing(mut self, stage: &str, action: &str, result: ExecutionResult) -> Release {
@@ -492,14 +503,25 @@ pub async fn play_with(
     release: &Release,
     timeline: &Timeline,
 ) -> Option<Played> {
-    let (execution_id, stages) = {
+    let (execution_id, stages, uploads) = {
         let mut world = sim.state.world();
         let stages = world.pipelines.get(&release.pipeline)?.stages.clone();
-        (
-            world.start_execution(&release.pipeline, vec![release.revision.clone()])?,
-            stages,
-        )
+        let execution_id = world.start_execution(&release.pipeline, vec![release.revision.clone()])?;
+        let pipeline = world.pipeline(&release.pipeline)?;
+        let execution = world.execution(&execution_id)?;
+        let uploads: Vec<(String, &Vec<u8>)> = release
+            .artifacts
+            .iter()
+            .map(|(name, zip)| (artifact_object_key(pipeline, execution, name), zip))
+            .collect();
+        (execution_id, stages, uploads)
     };
+    {
+        let mut s3 = sim.state.s3();
+        for (key, zip) in uploads {
+            s3.put_object(&artifact_bucket(), &key, zip.clone());
+        }
+    }
     let mut player = Player {
         sim,
         bus,

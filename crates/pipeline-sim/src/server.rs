@@ -7,12 +7,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::Value;
 
 use crate::aws::{AwsError, json_error, json_ok};
 use crate::faults::{FaultKind, Service};
-use crate::{SimState, cloudwatch, codepipeline, secrets, slack};
+use crate::{SimState, cloudwatch, codepipeline, s3, secrets, slack};
 
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
@@ -21,6 +21,8 @@ pub fn router(state: Arc<SimState>) -> Router {
             "/service/GraniteServiceVersion20100801/operation/{operation}",
             post(cloudwatch_call),
         )
+        // S3 REST: path-style GetObject. AWS JSON calls POST to `/`, so no other route shares these paths.
+        .route("/{bucket}/{*key}", get(s3::get_object))
         .fallback(aws_call)
         .with_state(state)
 }
@@ -90,6 +92,7 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
         Service::SecretsManager => secrets::handle(&state, &operation, &request),
         Service::Slack => unreachable!("Slack is routed by path, not X-Amz-Target"),
         Service::CloudWatch => unreachable!("CloudWatch is routed by path, not X-Amz-Target"),
+        Service::S3 => unreachable!("S3 is routed by method and path, not X-Amz-Target"),
     };
     match answer {
         Ok(body) => json_ok(body),

@@ -1043,6 +1043,160 @@ async fn get_pipeline_state_shows_a_pending_approval_with_its_token() {
 }
 
 #[tokio::test]
+async fn get_job_details_answers_the_job_and_where_it_runs() {
+    let (sim, _) = start().await;
+    let gated = seed_gated(&sim);
+    let client = client(&sim).await;
+    let out = client
+        .get_job_details()
+        .job_id(&gated.job)
+        .send()
+        .await
+        .expect("GetJobDetails parses");
+    let details = out.job_details().expect("jobDetails");
+    assert_eq!(details.id(), Some(gated.job.as_str()));
+    assert_eq!(details.account_id(), Some(ACCOUNT));
+    let data = details.data().expect("data");
+    let type_id = data.action_type_id().expect("actionTypeId");
+    assert_eq!(
+        (
+            type_id.category().as_str(),
+            type_id.owner().as_str(),
+            type_id.provider()
+        ),
+        ("Invoke", "AWS", "Lambda")
+    );
+    let configuration = data.action_configuration().and_then(|c| c.configuration()).unwrap();
+    assert_eq!(
+        configuration.get("FunctionName").map(String::as_str),
+        Some("post-deploy-tests")
+    );
+    let context = data.pipeline_context().expect("pipelineContext");
+    assert_eq!(context.pipeline_name(), Some(GATED));
+    assert_eq!(context.stage().and_then(|s| s.name()), Some("Test"));
+    assert_eq!(context.action().and_then(|a| a.name()), Some("Smoke"));
+    assert_eq!(
+        context.action().and_then(|a| a.action_execution_id()),
+        Some(smoke_run(&sim, &gated).action_execution_id.as_str())
+    );
+    assert_eq!(
+        context.pipeline_arn(),
+        Some(format!("arn:aws:codepipeline:us-east-1:{ACCOUNT}:{GATED}").as_str())
+    );
+    assert_eq!(context.pipeline_execution_id(), Some(gated.execution.as_str()));
+
+    // The same artifacts and credentials the job's event carries.
+    let event = {
+        let world = sim.state.world();
+        pipeline_sim::codepipeline::jobs::job_event(&world, &gated.job).unwrap()
+    };
+    let event_data = &event["CodePipeline.job"]["data"];
+    let inputs = data.input_artifacts();
+    assert_eq!(inputs.len(), 1);
+    assert_eq!(inputs[0].name(), Some("SourceArtifact"));
+    let location = inputs[0].location().and_then(|l| l.s3_location()).expect("s3Location");
+    let event_location = &event_data["inputArtifacts"][0]["location"]["s3Location"];
+    assert_eq!(Some(location.bucket_name()), event_location["bucketName"].as_str());
+    assert_eq!(Some(location.object_key()), event_location["objectKey"].as_str());
+    assert!(data.output_artifacts().is_empty());
+    let credentials = data.artifact_credentials().expect("artifactCredentials");
+    let expected = sim.state.world().job(&gated.job).unwrap().credentials.clone();
+    assert_eq!(credentials.access_key_id(), expected.access_key_id);
+    assert_eq!(credentials.secret_access_key(), expected.secret_access_key);
+    assert_eq!(credentials.session_token(), expected.session_token);
+    assert_eq!(data.continuation_token(), None);
+
+    // A continuation job carries its token.
+    let next = sim
+        .state
+        .world()
+        .create_job(
+            &gated.execution,
+            "Test",
+            "Smoke",
+            Some("soak:minute-1".into()),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let out = client.get_job_details().job_id(&next).send().await.expect("parses");
+    let data = out.job_details().and_then(|d| d.data()).unwrap();
+    assert_eq!(data.continuation_token(), Some("soak:minute-1"));
+}
+
+#[tokio::test]
+async fn declared_input_artifacts_reach_the_declaration_and_the_job() {
+    let (sim, _) = start().await;
+    let execution = {
+        let mut world = sim.state.world();
+        world.put_pipeline(Pipeline::new(
+            "two-inputs",
+            vec![
+                stage(
+                    "Source",
+                    ActionDecl::new("Source", ActionType::aws("Source", "CodeCommit")),
+                ),
+                stage("Build", ActionDecl::new("Build", ActionType::aws("Build", "CodeBuild"))),
+                stage(
+                    "Test",
+                    ActionDecl::new("Smoke", ActionType::lambda_invoke())
+                        .with_config("FunctionName", "post-deploy-tests")
+                        .with_input_artifacts(&["BuildArtifact", "SourceArtifact"]),
+                ),
+            ],
+        ));
+        let execution = world.start_execution("two-inputs", Vec::new()).unwrap();
+        world.start_action(&execution, "Test", "Smoke").unwrap();
+        execution
+    };
+    let client = client(&sim).await;
+    let out = client.get_pipeline().name("two-inputs").send().await.expect("parses");
+    let smoke = &out.pipeline().unwrap().stages()[2].actions()[0];
+    let declared: Vec<&str> = smoke.input_artifacts().iter().map(|a| a.name()).collect();
+    assert_eq!(declared, ["BuildArtifact", "SourceArtifact"]);
+
+    let job = sim
+        .state
+        .world()
+        .create_job(&execution, "Test", "Smoke", None, Duration::from_secs(60))
+        .unwrap();
+    let out = client.get_job_details().job_id(&job).send().await.expect("parses");
+    let inputs = out.job_details().and_then(|d| d.data()).unwrap().input_artifacts();
+    let names: Vec<Option<&str>> = inputs.iter().map(|a| a.name()).collect();
+    assert_eq!(names, [Some("BuildArtifact"), Some("SourceArtifact")]);
+    let keys: Vec<&str> = inputs
+        .iter()
+        .filter_map(|a| a.location()?.s3_location())
+        .map(|l| l.object_key())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1], "each artifact has its own object");
+}
+
+#[tokio::test]
+async fn get_job_details_errors_are_modeled() {
+    let (sim, _) = start().await;
+    seed_gated(&sim);
+    let client = client(&sim).await;
+    let err = client
+        .get_job_details()
+        .job_id(UNKNOWN_ID)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_job_not_found_exception(), "{err:?}");
+    assert!(err.message().is_some_and(|m| m.contains(UNKNOWN_ID)), "{err:?}");
+    let err = client
+        .get_job_details()
+        .job_id("job-1")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_validation_exception(), "not a UUID: {err:?}");
+}
+
+#[tokio::test]
 async fn put_job_success_result_settles_the_job_with_output_variables() {
     let (sim, _) = start().await;
     let gated = seed_gated(&sim);

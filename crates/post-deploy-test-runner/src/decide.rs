@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use checks::{Suite, SuiteReport, SuiteSource};
+use checks::{SuiteReport, SuiteSource};
 use chrono::{DateTime, Utc};
 use hooks_common::text::truncate;
 
@@ -77,20 +77,26 @@ impl JobResult {
     }
 }
 
-/// What an invocation runs.
+/// What an invocation runs: a suite (inline, or still in the input artifact), once or as a soak round by round.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Plan {
-    Single(Suite),
-    /// A soak round by round; `progress` is what earlier invocations did (fresh on the first job).
+pub struct Plan {
+    pub source: SuiteSource,
+    pub mode: Mode,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    Single,
+    /// `progress` is what earlier invocations did (fresh on the first job).
     Soak {
-        suite: Suite,
         soak: Soak,
         progress: Progress,
     },
 }
 
 /// Reads the action's `UserParameters` and the job's continuation token; a job that cannot run gets its result
-/// here (a `ConfigurationError` naming the field, or a `JobFailed` for a token this runner cannot read).
+/// here (a `ConfigurationError` naming the field, or a `JobFailed` for a token this runner cannot read). A suite in
+/// the input artifact is read afterwards, at the edge (see `artifact`).
 pub fn plan(
     user_parameters: Option<&str>,
     continuation_token: Option<&str>,
@@ -98,31 +104,27 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Result<Plan, JobResult> {
     let parameters = params::parse(user_parameters).map_err(|e| JobResult::configuration_error(e.to_string()))?;
-    let suite = match parameters.source {
-        SuiteSource::Inline(suite) => suite,
-        SuiteSource::Artifact { path } => {
-            return Err(JobResult::configuration_error(format!(
-                "UserParameters: `suite_from_artifact` ({path}) is not supported yet. Fix: put the suite inline in \
-                 UserParameters (at most 1000 characters; see the suite format in the README)"
-            )));
-        }
-    };
-    match (parameters.soak, continuation_token) {
-        (None, None) => Ok(Plan::Single(suite)),
-        (Some(soak), None) => Ok(Plan::Soak {
-            suite,
+    let mode = match (parameters.soak, continuation_token) {
+        (None, None) => Mode::Single,
+        (Some(soak), None) => Mode::Soak {
             soak,
             progress: Progress::start(job_id, now),
-        }),
-        (Some(soak), Some(token)) => match Progress::decode(token) {
-            Ok(progress) => Ok(Plan::Soak { suite, soak, progress }),
-            Err(problem) => Err(JobResult::job_failed(problem, None)),
         },
-        (None, Some(_)) => Err(JobResult::configuration_error(
-            "UserParameters: `soak` was removed while a soak was running (this job carries a continuation \
-             token). Fix: restore `soak`, or start a new release",
-        )),
-    }
+        (Some(soak), Some(token)) => match Progress::decode(token) {
+            Ok(progress) => Mode::Soak { soak, progress },
+            Err(problem) => return Err(JobResult::job_failed(problem, None)),
+        },
+        (None, Some(_)) => {
+            return Err(JobResult::configuration_error(
+                "UserParameters: `soak` was removed while a soak was running (this job carries a continuation \
+                 token). Fix: restore `soak`, or start a new release",
+            ));
+        }
+    };
+    Ok(Plan {
+        source: parameters.source,
+        mode,
+    })
 }
 
 /// One run of the suite: success with its summary and output variables, or `JobFailed` naming the checks that
@@ -254,20 +256,34 @@ mod tests {
     fn plans() {
         let now = Utc::now();
         let single = plan(Some(&format!("{{{SUITE}}}")), None, JOB, now).unwrap();
-        assert!(matches!(single, Plan::Single(ref s) if s.checks[0].name == "health"));
+        assert!(matches!(single.source, SuiteSource::Inline(ref s) if s.checks[0].name == "health"));
+        assert_eq!(single.mode, Mode::Single);
 
         let soaked = format!(r#"{{"soak": {{"every_seconds": 60, "for_minutes": 5}}, {SUITE}}}"#);
-        let Plan::Soak { progress, .. } = plan(Some(&soaked), None, JOB, now).unwrap() else {
+        let Mode::Soak { progress, .. } = plan(Some(&soaked), None, JOB, now).unwrap().mode else {
             panic!("a soak")
         };
         assert_eq!((progress.run_id.as_str(), progress.rounds), (JOB, 0));
 
         let mut going = Progress::start("first-job", now);
         going.rounds = 3;
-        let Plan::Soak { progress, .. } = plan(Some(&soaked), Some(&going.encode()), JOB, now).unwrap() else {
+        let Mode::Soak { progress, .. } = plan(Some(&soaked), Some(&going.encode()), JOB, now).unwrap().mode else {
             panic!("a soak")
         };
         assert_eq!((progress.run_id.as_str(), progress.rounds), ("first-job", 3));
+
+        // The suite in the artifact is read at the edge; the plan says where it is, and how to run it.
+        let from_artifact = r#"{"suite_from_artifact": "BuildOutput::checks/smoke.json",
+                                "soak": {"every_seconds": 60, "for_minutes": 5}}"#;
+        let planned = plan(Some(from_artifact), Some(&going.encode()), JOB, now).unwrap();
+        assert_eq!(
+            planned.source,
+            SuiteSource::Artifact(checks::ArtifactFile {
+                artifact: Some("BuildOutput".into()),
+                path: "checks/smoke.json".into()
+            })
+        );
+        assert!(matches!(planned.mode, Mode::Soak { ref progress, .. } if progress.rounds == 3));
     }
 
     #[test]
@@ -283,10 +299,10 @@ mod tests {
                 "`checks[0].expect.status`",
             ),
             (
-                r#"{"suite_from_artifact": "checks/smoke.json"}"#.to_owned(),
+                r#"{"suite_from_artifact": "../smoke.json"}"#.to_owned(),
                 None,
                 FailureKind::ConfigurationError,
-                "`suite_from_artifact` (checks/smoke.json) is not supported yet",
+                "`suite_from_artifact` `../smoke.json` is not a relative path",
             ),
             (soaked, Some("garbage"), FailureKind::JobFailed, "continuation token"),
             (

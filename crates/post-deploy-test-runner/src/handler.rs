@@ -1,12 +1,13 @@
-//! The edge: one invocation is one job. Read the event, plan, run (once, or soak rounds until it is time to hand
-//! over), report the one result before the deadline, then publish the metrics. Only this module sleeps and
-//! calls out; every decision it carries out is made in `decide` and `soak`.
+//! The edge: one invocation is one job. Read the event, plan, read the suite from the input artifact if it is
+//! there, run (once, or soak rounds until it is time to hand over), report the one result before the deadline,
+//! then publish the metrics. Only this module (with `artifact`'s S3 edge) sleeps and calls out; every decision it
+//! carries out is made in `decide` and `soak`.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use checks::{Suite, SuiteReport};
+use checks::{Suite, SuiteReport, SuiteSource};
 use chrono::{DateTime, Utc};
 use hooks_common::Error;
 use hooks_common::settings::Env;
@@ -15,7 +16,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::RunnerError;
-use crate::decide::{self, JobResult, Plan};
+use crate::artifact::{self, ArtifactStore};
+use crate::decide::{self, JobResult, Mode, Plan};
 use crate::job::{self, EventError, Job, JobContext, Reported};
 use crate::metrics;
 use crate::params::Soak;
@@ -102,6 +104,7 @@ type Run = (DateTime<Utc>, SuiteReport);
 pub struct Runner {
     pipelines: aws_sdk_codepipeline::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    artifacts: ArtifactStore,
     http: reqwest::Client,
     settings: Settings,
     recent: Mutex<RecentJobs>,
@@ -124,12 +127,14 @@ impl Runner {
     pub fn new(
         pipelines: aws_sdk_codepipeline::Client,
         cloudwatch: aws_sdk_cloudwatch::Client,
+        artifacts: ArtifactStore,
         http: reqwest::Client,
         settings: Settings,
     ) -> Runner {
         Runner {
             pipelines,
             cloudwatch,
+            artifacts,
             http,
             settings,
             recent: Mutex::default(),
@@ -176,7 +181,7 @@ impl Runner {
                     .clamp(Duration::from_millis(100), Duration::from_secs(3));
                 let (context, (result, runs)) = tokio::join!(
                     job::context(&self.pipelines, &job.id, budget),
-                    self.work(plan, &job.id, work_deadline)
+                    self.work(plan, &job, work_deadline)
                 );
                 (Some(context), result, runs)
             }
@@ -184,15 +189,45 @@ impl Runner {
         self.finish(&job.id, result, context, runs, deadline).await
     }
 
-    async fn work(&self, plan: Plan, job_id: &str, deadline: Instant) -> (JobResult, Vec<Run>) {
-        match plan {
-            Plan::Single(suite) => {
+    async fn work(&self, plan: Plan, job: &Job, deadline: Instant) -> (JobResult, Vec<Run>) {
+        let suite = match self.suite(plan.source, job, deadline).await {
+            Ok(suite) => suite,
+            Err(result) => return (result, Vec::new()),
+        };
+        match plan.mode {
+            Mode::Single => {
                 let at = Utc::now();
                 let report = suite.run(&self.http, deadline).await;
-                tracing::info!(job = %job_id, summary = %report.summary(), "checks ran");
-                (decide::single_run(&report, job_id), vec![(at, report)])
+                tracing::info!(job = %job.id, summary = %report.summary(), "checks ran");
+                (decide::single_run(&report, &job.id), vec![(at, report)])
             }
-            Plan::Soak { suite, soak, progress } => self.soak(&suite, &soak, progress, deadline).await,
+            Mode::Soak { soak, progress } => self.soak(&suite, &soak, progress, deadline).await,
+        }
+    }
+
+    /// The suite: inline, or read from the job's input artifact (a failure there is the job's result).
+    async fn suite(&self, source: SuiteSource, job: &Job, deadline: Instant) -> Result<Suite, JobResult> {
+        let file = match source {
+            SuiteSource::Inline(suite) => return Ok(suite),
+            SuiteSource::Artifact(file) => file,
+        };
+        let read = artifact::suite(
+            &self.artifacts,
+            &job.input_artifacts,
+            job.artifact_credentials.as_ref(),
+            &file,
+            deadline,
+        )
+        .await;
+        match read {
+            Ok(suite) => {
+                tracing::info!(job = %job.id, %file, checks = suite.checks.len(), "suite read from the input artifact");
+                Ok(suite)
+            }
+            Err(error) => {
+                tracing::warn!(job = %job.id, %file, ?error, "the suite could not be read from the input artifact");
+                Err(error.into_job_result())
+            }
         }
     }
 

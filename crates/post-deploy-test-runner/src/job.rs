@@ -1,10 +1,11 @@
-//! The edge with CodePipeline: reading the job event (its artifact credentials are dropped at once and never
-//! logged), asking which pipeline and stage the job belongs to (`GetJobDetails`), and reporting its one result
-//! (`PutJobSuccessResult` / `PutJobFailureResult`), where "already settled" is an answer, not an error.
+//! The edge with CodePipeline: reading the job event (its artifact credentials go straight into a redacted type,
+//! used only to read the suite from an input artifact), asking which pipeline and stage the job belongs to
+//! (`GetJobDetails`), and reporting its one result (`PutJobSuccessResult` / `PutJobFailureResult`), where
+//! "already settled" is an answer, not an error.
 
 use std::time::Duration;
 
-use aws_lambda_events::event::codepipeline_job::CodePipelineJobEvent;
+use aws_lambda_events::event::codepipeline_job::{CodePipelineInputArtifact, CodePipelineJobEvent};
 use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultError;
@@ -13,14 +14,19 @@ use aws_sdk_codepipeline::types::{ExecutionDetails, FailureDetails, FailureType}
 use hooks_common::Error;
 use serde_json::Value;
 
+use crate::artifact::{ArtifactCredentials, InputArtifact, S3Location};
 use crate::decide::{FailureKind, JobResult};
 
-/// What the runner needs from a job event, and nothing else (no credentials, no artifact locations).
+/// What the runner needs from a job event, and nothing else.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
     pub id: String,
     pub user_parameters: Option<String>,
     pub continuation_token: Option<String>,
+    /// Where a suite named by `suite_from_artifact` may be.
+    pub input_artifacts: Vec<InputArtifact>,
+    /// To read the input artifacts; `None` if the event has no complete set. Its `Debug` shows nothing of them.
+    pub artifact_credentials: Option<ArtifactCredentials>,
 }
 
 #[derive(Debug)]
@@ -44,10 +50,17 @@ impl Job {
         match (parsed, job_id) {
             (Ok(parsed), Some(id)) => {
                 let data = parsed.code_pipeline_job.data;
+                let credentials = data.artifact_credentials;
                 Ok(Job {
                     id,
                     user_parameters: data.action_configuration.configuration.user_parameters,
                     continuation_token: data.continuation_token.filter(|t| !t.is_empty()),
+                    input_artifacts: data.input_artifacts.into_iter().map(input_artifact).collect(),
+                    artifact_credentials: ArtifactCredentials::new(
+                        credentials.access_key_id,
+                        credentials.secret_access_key,
+                        credentials.session_token,
+                    ),
                 })
             }
             (Err(e), Some(job_id)) => Err(EventError::Malformed {
@@ -59,6 +72,19 @@ impl Job {
                 problem: "missing: this function is a CodePipeline Lambda Invoke action and takes job events".into(),
             })),
         }
+    }
+}
+
+fn input_artifact(artifact: CodePipelineInputArtifact) -> InputArtifact {
+    let s3 = artifact.location.s3_location;
+    let present = |part: Option<String>| part.filter(|p| !p.is_empty());
+    let location = match (present(s3.bucket_name), present(s3.object_key)) {
+        (Some(bucket), Some(key)) => Some(S3Location { bucket, key }),
+        _ => None,
+    };
+    InputArtifact {
+        name: artifact.name.unwrap_or_default(),
+        location,
     }
 }
 
@@ -247,7 +273,12 @@ mod tests {
     fn event() -> Value {
         json!({"CodePipeline.job": {"id": "job-1", "accountId": "123456789012", "data": {
             "actionConfiguration": {"configuration": {"FunctionName": "runner", "UserParameters": "{\"checks\": []}"}},
-            "inputArtifacts": [], "outputArtifacts": [],
+            "inputArtifacts": [
+                {"name": "BuildOutput", "revision": null, "location": {"type": "S3", "s3Location": {
+                    "bucketName": "codepipeline-us-east-1-123456789012", "objectKey": "storefront/BuildOutpu/Xk3Lm9Q"}}},
+                {"name": "Elsewhere", "location": {"type": "S3", "s3Location": {"bucketName": ""}}}
+            ],
+            "outputArtifacts": [],
             "artifactCredentials": {"accessKeyId": "ASIAXXXX", "secretAccessKey": "s3cr3t", "sessionToken": "t0k3n",
                                     "expirationTime": 1795000000000_i64},
             "continuationToken": "{\"v\":1}"
@@ -263,9 +294,31 @@ mod tests {
                 id: "job-1".into(),
                 user_parameters: Some("{\"checks\": []}".into()),
                 continuation_token: Some("{\"v\":1}".into()),
+                input_artifacts: vec![
+                    InputArtifact {
+                        name: "BuildOutput".into(),
+                        location: Some(S3Location {
+                            bucket: "codepipeline-us-east-1-123456789012".into(),
+                            key: "storefront/BuildOutpu/Xk3Lm9Q".into(),
+                        }),
+                    },
+                    InputArtifact {
+                        name: "Elsewhere".into(),
+                        location: None,
+                    },
+                ],
+                artifact_credentials: ArtifactCredentials::new(
+                    Some("ASIAXXXX".into()),
+                    Some("s3cr3t".into()),
+                    Some("t0k3n".into())
+                ),
             }
         );
-        assert!(!format!("{job:?}").contains("s3cr3t"));
+        assert!(job.artifact_credentials.is_some());
+        let shown = format!("{job:?}");
+        for secret in ["ASIAXXXX", "s3cr3t", "t0k3n"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[test]

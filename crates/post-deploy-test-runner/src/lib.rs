@@ -1,11 +1,14 @@
 //! The post-deploy test runner: a CodePipeline Lambda Invoke action that runs a check suite (the `checks` crate)
 //! against the segment just deployed and answers the job, exactly once, before its deadline.
 //!
-//! `params` reads the action's `UserParameters` (a suite, optionally with soak settings), `soak` paces soak runs
-//! and `token` carries their progress between invocations, `decide` turns results into the job's result (all
-//! pure); `job` talks to CodePipeline, `metrics` to CloudWatch, and `handler` carries an invocation out.
-//! `hooks_common::telemetry` keeps raw job events (they carry artifact credentials) out of the logs at every level.
+//! `params` reads the action's `UserParameters` (a suite, or where it is in the input artifact, optionally with
+//! soak settings), `soak` paces soak runs and `token` carries their progress between invocations, `decide` turns
+//! results into the job's result (all pure); `artifact` reads a suite from the job's input artifact (S3, with the
+//! job's credentials), `job` talks to CodePipeline, `metrics` to CloudWatch, and `handler` carries an invocation
+//! out. `hooks_common::telemetry` keeps raw job events (they carry artifact credentials) out of the logs at every
+//! level.
 
+pub mod artifact;
 pub mod decide;
 mod error;
 pub mod handler;

@@ -1,5 +1,6 @@
-//! The action's `UserParameters`: a check suite (the `checks` crate's shape, or `{"suite_from_artifact": ...}`),
-//! plus an optional `soak` member, in one JSON document of at most 1000 characters.
+//! The action's `UserParameters`: a check suite (the `checks` crate's shape, or where it is in the input artifact:
+//! `{"suite_from_artifact": "checks/smoke.json"}`, `"BuildOutput::checks/smoke.json"` to pick one of several
+//! artifacts), plus an optional `soak` member, in one JSON document of at most 1000 characters.
 //!
 //! ```json
 //! {"soak": {"every_seconds": 60, "for_minutes": 30, "max_failed_rounds": 0},
@@ -222,9 +223,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             artifact.source,
-            SuiteSource::Artifact {
+            SuiteSource::Artifact(checks::ArtifactFile {
+                artifact: None,
                 path: "checks/smoke.json".into()
-            }
+            })
         );
         assert!(artifact.soak.is_some());
     }

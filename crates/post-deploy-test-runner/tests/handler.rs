@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::operation::put_metric_data::{PutMetricDataError, PutMetricDataOutput};
 use aws_sdk_cloudwatch::types::error::InternalServiceFault;
 use aws_sdk_codepipeline::operation::get_job_details::GetJobDetailsOutput;
@@ -11,7 +12,13 @@ use aws_sdk_codepipeline::operation::put_job_success_result::{PutJobSuccessResul
 use aws_sdk_codepipeline::types::error::InvalidJobStateException;
 use aws_sdk_codepipeline::types::{JobData, JobDetails, PipelineContext, StageContext};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use hooks_common::settings::Env;
+use pipeline_sim::artifacts::zip_artifact;
+use pipeline_sim::codepipeline::artifact_bucket;
+use pipeline_sim::model::ArtifactCredentials as SimCredentials;
 use pipeline_sim::target::{TargetMode, TargetService};
+use pipeline_sim::{Simulator, samples};
+use post_deploy_test_runner::artifact::ArtifactStore;
 use post_deploy_test_runner::{Outcome, Runner, Settings};
 use serde_json::{Value, json};
 
@@ -58,14 +65,42 @@ struct Mocks {
     metrics: Rule,
 }
 
+/// Artifacts from S3 at `endpoint` (the simulator's), path-style as for any endpoint override.
+async fn artifact_store(endpoint: &str) -> ArtifactStore {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .empty_test_environment()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .test_credentials()
+        .load()
+        .await;
+    ArtifactStore::new(&sdk, &Env::from_pairs(&[("AWS_ENDPOINT_URL", endpoint)]))
+}
+
 fn runner(success: Rule, failure: Rule, metrics: Rule) -> (Runner, Mocks) {
+    // Nothing listens there: no test of this shape reads an artifact.
+    runner_with(
+        success,
+        failure,
+        metrics,
+        ArtifactStore::new(&SdkConfig::builder().build(), &Env::from_pairs(&[])),
+    )
+}
+
+fn runner_with(success: Rule, failure: Rule, metrics: Rule, artifacts: ArtifactStore) -> (Runner, Mocks) {
     let details = job_details();
     let pipelines = mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&details, &success, &failure]);
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&metrics]);
     let settings = Settings {
         metrics_namespace: "Test/PostDeploy".into(),
     };
-    let runner = Runner::new(pipelines, cloudwatch, checks::http_client().unwrap(), settings);
+    let runner = Runner::new(
+        pipelines,
+        cloudwatch,
+        artifacts,
+        checks::http_client().unwrap(),
+        settings,
+    );
     (
         runner,
         Mocks {
@@ -278,4 +313,99 @@ async fn events_that_are_not_jobs_fail_the_invocation() {
         .unwrap_err();
     assert_eq!(err.error_type(), "MalformedEvent");
     assert_eq!(mocks.success.num_calls() + mocks.failure.num_calls(), 0);
+}
+
+// ---- Suites from the input artifact, read from the simulator's S3 ----
+
+const ARTIFACT_KEY: &str = "storefront/BuildOutput/a1b2c3d";
+
+/// A simulator holding a job (whose credentials its S3 accepts) and a `BuildOutput` artifact holding `files`.
+async fn artifact_sim(files: &[(&str, &str)]) -> (Simulator, SimCredentials) {
+    let sim = Simulator::start().await.unwrap();
+    let credentials = {
+        let mut world = sim.state.world();
+        world.put_pipeline(samples::tested_pipeline("storefront", "{}", Duration::from_secs(60)));
+        let execution = world.start_execution("storefront", Vec::new()).unwrap();
+        world
+            .start_action(&execution, samples::TEST_STAGE, samples::TEST_ACTION)
+            .unwrap();
+        let job = world
+            .create_job(
+                &execution,
+                samples::TEST_STAGE,
+                samples::TEST_ACTION,
+                None,
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        world.job(&job).unwrap().credentials.clone()
+    };
+    sim.state
+        .s3()
+        .put_object(&artifact_bucket(), ARTIFACT_KEY, zip_artifact(files.iter().copied()));
+    (sim, credentials)
+}
+
+/// A job event whose one input artifact is `BuildOutput`, with these artifact credentials.
+fn artifact_event(user_parameters: &str, credentials: &SimCredentials) -> Value {
+    let mut event = event(user_parameters);
+    let data = &mut event["CodePipeline.job"]["data"];
+    data["inputArtifacts"] = json!([{"name": "BuildOutput", "revision": null, "location": {"type": "S3",
+        "s3Location": {"bucketName": artifact_bucket(), "objectKey": ARTIFACT_KEY}}}]);
+    data["artifactCredentials"] = json!({"accessKeyId": credentials.access_key_id,
+        "secretAccessKey": credentials.secret_access_key, "sessionToken": credentials.session_token});
+    event
+}
+
+#[tokio::test]
+async fn a_suite_in_the_input_artifact_runs() {
+    let target = TargetService::start().await.unwrap();
+    let (sim, credentials) = artifact_sim(&[("checks/smoke.json", &suite(&target, ""))]).await;
+    let success = mock!(aws_sdk_codepipeline::Client::put_job_success_result)
+        .match_requests(|r| r.output_variables().and_then(|v| v.get("passed")).map(String::as_str) == Some("2"))
+        .then_output(|| PutJobSuccessResultOutput::builder().build());
+    let (runner, mocks) = runner_with(
+        success,
+        any_failure(),
+        metrics_ok(),
+        artifact_store(&sim.endpoint_url()).await,
+    );
+    let event = artifact_event(r#"{"suite_from_artifact": "checks/smoke.json"}"#, &credentials);
+    let outcome = runner.handle(event, soon(30)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Succeeded { .. }), "{outcome:?}");
+    assert_eq!((mocks.success.num_calls(), target.requests()), (1, 2));
+    assert_eq!(sim.state.call_count(pipeline_sim::Service::S3, "GetObject"), 1);
+}
+
+#[tokio::test]
+async fn credentials_s3_refuses_are_a_configuration_error() {
+    let (sim, _) = artifact_sim(&[("checks/smoke.json", "{}")]).await;
+    let failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
+        .match_requests(|r| {
+            let details = r.failure_details().unwrap();
+            details.r#type().as_str() == "ConfigurationError"
+                && details.message().starts_with("input artifact BuildOutput (s3://")
+                && details.message().contains("AccessDenied")
+                && details.message().contains("this function needs no S3 permission")
+        })
+        .then_output(|| PutJobFailureResultOutput::builder().build());
+    let (runner, mocks) = runner_with(
+        any_success(),
+        failure,
+        metrics_ok(),
+        artifact_store(&sim.endpoint_url()).await,
+    );
+    let stranger = SimCredentials {
+        access_key_id: "ASIASTRANGER".into(),
+        secret_access_key: "not-a-jobs-secret".into(),
+        session_token: "not-a-jobs-token".into(),
+        expiration: chrono::Utc::now(),
+    };
+    let event = artifact_event(r#"{"suite_from_artifact": "checks/smoke.json"}"#, &stranger);
+    let outcome = runner.handle(event, soon(30)).await.unwrap();
+    assert!(
+        matches!(outcome, Outcome::Failed { ref failure_type, .. } if failure_type == "ConfigurationError"),
+        "{outcome:?}"
+    );
+    assert_eq!((mocks.failure.num_calls(), mocks.metrics.num_calls()), (1, 0));
 }

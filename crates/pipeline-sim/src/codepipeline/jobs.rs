@@ -1,5 +1,6 @@
 //! CodePipeline jobs for Lambda Invoke actions: creating a job (with fresh artifact credentials), the event
-//! Lambda receives for it, and `PutJobSuccessResult` / `PutJobFailureResult`, which settle a job once.
+//! Lambda receives for it, `GetJobDetails`, and `PutJobSuccessResult` / `PutJobFailureResult`, which settle a job
+//! once.
 //!
 //! A success without a continuation token settles the action (with its output variables); a success with one
 //! leaves the action running so the scenario can create the next job; a failure fails the action. A job
@@ -267,11 +268,12 @@ fn fresh_credentials(now: DateTime<Utc>) -> ArtifactCredentials {
     }
 }
 
-// ---- The event Lambda receives ----
+// ---- The job's data: the event Lambda receives, and GetJobDetails ----
 
-/// `{"CodePipeline.job": {...}}` for a job, as CodePipeline invokes the function with it.
-pub fn job_event(world: &World, job_id: &str) -> Option<Value> {
-    let job = world.job(job_id)?;
+/// The job's `data` as its worker sees it: the action's configuration, its artifacts with their S3 locations,
+/// the job's artifact credentials, and the continuation token it carries. The Lambda event and `GetJobDetails`
+/// share it; `GetJobDetails` adds where the job runs.
+fn job_data(world: &World, job: &Job) -> Option<Map<String, Value>> {
     let pipeline = world.pipeline(&job.pipeline)?;
     let execution = world.execution(&job.execution_id)?;
     let declaration = pipeline.action(&job.stage, &job.action)?;
@@ -312,11 +314,24 @@ pub fn job_event(world: &World, job_id: &str) -> Option<Value> {
             "accessKeyId": credentials.access_key_id,
             "secretAccessKey": credentials.secret_access_key,
             "sessionToken": credentials.session_token,
-            "expirationTime": credentials.expiration.timestamp_millis(),
         }),
     );
     if let Some(token) = &job.continuation_token {
         data.insert("continuationToken".into(), json!(token));
+    }
+    Some(data)
+}
+
+/// `{"CodePipeline.job": {...}}` for a job, as CodePipeline invokes the function with it.
+pub fn job_event(world: &World, job_id: &str) -> Option<Value> {
+    let job = world.job(job_id)?;
+    let mut data = job_data(world, job)?;
+    // The event (unlike GetJobDetails' AWSSessionCredentials) says when the credentials expire.
+    if let Some(Value::Object(credentials)) = data.get_mut("artifactCredentials") {
+        credentials.insert(
+            "expirationTime".into(),
+            json!(job.credentials.expiration.timestamp_millis()),
+        );
     }
     Some(json!({
         "CodePipeline.job": { "id": job.id, "accountId": ACCOUNT, "data": data },
@@ -333,6 +348,31 @@ pub fn function_name_of(configured: &str) -> &str {
 }
 
 // ---- Operations ----
+
+/// `GetJobDetails`: the job's data plus its action type and pipeline context. Any job the simulator created
+/// answers, settled or not; an id it never issued is `JobNotFoundException`.
+pub(super) fn get_job_details(world: &World, request: &Value) -> Result<Value, AwsError> {
+    let job_id = uuid_member(request, "jobId")?;
+    let job = world.job(job_id).ok_or_else(|| job_not_found(job_id))?;
+    let mut data = job_data(world, job).ok_or_else(|| job_not_found(job_id))?;
+    let pipeline = world.pipeline(&job.pipeline).ok_or_else(|| job_not_found(job_id))?;
+    if let Some(declaration) = pipeline.action(&job.stage, &job.action) {
+        data.insert("actionTypeId".into(), shapes::action_type_id(&declaration.action_type));
+    }
+    data.insert(
+        "pipelineContext".into(),
+        json!({
+            "pipelineName": job.pipeline,
+            "stage": { "name": job.stage },
+            "action": { "name": job.action, "actionExecutionId": job.action_execution_id },
+            "pipelineArn": pipeline.arn(),
+            "pipelineExecutionId": job.execution_id,
+        }),
+    );
+    Ok(json!({
+        "jobDetails": { "id": job.id, "accountId": ACCOUNT, "data": data },
+    }))
+}
 
 pub(super) fn put_job_success_result(world: &mut World, request: &Value) -> Result<Value, AwsError> {
     let job_id = uuid_member(request, "jobId")?;

@@ -355,11 +355,13 @@ fn artifact_detail(pipeline: &Pipeline, execution: &Execution, name: &str) -> Va
     })
 }
 
-/// Where an execution's artifact lives in the artifact bucket: `<pipeline, 20 chars>/<artifact, 20 chars>/<random>`.
+/// Where an execution's artifact lives in the artifact bucket: `<pipeline, 20 chars>/<artifact, 20 chars>/<7 chars>`,
+/// the last part unique per execution (the simulator's ids differ in their last digits).
 pub fn artifact_object_key(pipeline: &Pipeline, execution: &Execution, name: &str) -> String {
     let short = |s: &str| s.chars().take(20).collect::<String>();
-    let random: String = execution.id.chars().filter(char::is_ascii_hexdigit).take(7).collect();
-    format!("{}/{}/{random}", short(&pipeline.name), short(name))
+    let hex: Vec<char> = execution.id.chars().filter(char::is_ascii_hexdigit).collect();
+    let unique: String = hex[hex.len().saturating_sub(7)..].iter().collect();
+    format!("{}/{}/{unique}", short(&pipeline.name), short(name))
 }
 
 /// The revision an execution's artifact carries: the source revision of that name, or the (first) source
@@ -380,7 +382,7 @@ pub fn artifact_revision_id(pipeline: &Pipeline, execution: &Execution, name: &s
 
 // ---- Artifacts ----
 //
-// The model does not declare artifacts, so they follow the console's defaults: a Source or Build action `X`
+// Artifacts follow the console's defaults unless an action declares its inputs: a Source or Build action `X`
 // outputs `XArtifact`; every other non-approval action reads the artifact produced last before it (in an earlier
 // stage, or at a lower runOrder of its own stage).
 
@@ -409,7 +411,12 @@ pub fn artifacts(pipeline: &Pipeline, stage_name: &str, action_name: &str) -> (V
                 let input = latest.clone().filter(|_| consumes(&action.action_type));
                 let output = produces(&action.action_type).then(|| output_artifact(&action.name));
                 if stage.name == stage_name && action.name == action_name {
-                    return (input.into_iter().collect(), output.into_iter().collect());
+                    let inputs = if action.input_artifacts.is_empty() {
+                        input.into_iter().collect()
+                    } else {
+                        action.input_artifacts.clone()
+                    };
+                    return (inputs, output.into_iter().collect());
                 }
                 produced = output.or(produced);
             }

@@ -68,6 +68,9 @@ pub(super) fn spawn_sandbox(shared: &Arc<Shared>) -> std::io::Result<Sandbox> {
         .env("AWS_SECRET_ACCESS_KEY", "simulator-secret-key")
         .env("AWS_SESSION_TOKEN", "simulator-session-token")
         .env("AWS_ENDPOINT_URL", &shared.aws_endpoint_url)
+        // Said for S3 too: a function reading its job's artifacts sees an S3 endpoint override, and so
+        // addresses buckets path-style (`/{bucket}/{key}`), as the simulator serves them.
+        .env("AWS_ENDPOINT_URL_S3", &shared.aws_endpoint_url)
         .env("TZ", ":UTC")
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
