@@ -46,29 +46,25 @@ pub struct ApprovalAction<'a> {
 
 /// Source → Deploy (canary) → the Manual approval `approval` → Production.
 pub fn approval_pipeline(name: &str, approval: &ApprovalAction<'_>) -> Pipeline {
-    let stage = |stage: &str, action: ActionDecl| StageDecl {
-        name: stage.into(),
-        actions: vec![action],
-    };
     Pipeline::new(
         name,
         vec![
-            stage(
+            StageDecl::single(
                 "Source",
                 ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection")),
             ),
-            stage(
+            StageDecl::single(
                 "Deploy",
                 ActionDecl::new("Canary", ActionType::aws("Deploy", "CodeDeploy")),
             ),
-            stage(
+            StageDecl::single(
                 approval.stage,
                 ActionDecl::new(approval.action, ActionType::manual_approval())
                     .with_config("NotificationArn", approval.topic_arn)
                     .with_config("CustomData", approval.custom_data)
                     .with_timeout(approval.timeout),
             ),
-            stage(
+            StageDecl::single(
                 "Production",
                 ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")),
             ),

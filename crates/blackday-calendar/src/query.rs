@@ -48,6 +48,16 @@ pub enum Cause {
     OutsideWindows,
 }
 
+impl Cause {
+    /// Why a release is blocked, in the words the gate's summary and the CLI both use.
+    pub fn explain(self, period_name: &str, reason: &str) -> String {
+        match self {
+            Cause::Blackout => format!("inside BlackDay “{period_name}”: {reason}"),
+            Cause::OutsideWindows => format!("outside the allowed windows: {reason}"),
+        }
+    }
+}
+
 /// A BlackDay ahead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Upcoming {

@@ -1,7 +1,7 @@
 //! `blackday check`: a release manager asks a calendar, before deploying it, what the gate would: is T inside a
 //! BlackDay, until when, and what comes next. Same engine, same feed reader, same wording as the gate.
 
-use blackday_calendar::{BlackDayCalendar, Cause, Verdict};
+use blackday_calendar::{BlackDayCalendar, Verdict};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -179,10 +179,10 @@ pub fn answer(calendar: &BlackDayCalendar, label: &str, at: DateTime<Utc>, zone:
             reason,
             ends_at,
         } => {
-            lines.push(match cause {
-                Cause::Blackout => format!("verdict        BLOCKED: inside BlackDay “{period_name}”: {reason}"),
-                Cause::OutsideWindows => format!("verdict        BLOCKED: outside the allowed windows: {reason}"),
-            });
+            lines.push(format!(
+                "verdict        BLOCKED: {}",
+                cause.explain(period_name, reason)
+            ));
             lines.push(match ends_at {
                 Some(opens) => format!("next window    {}", when(*opens, zone)),
                 None => "next window    none within the next 400 days".to_owned(),

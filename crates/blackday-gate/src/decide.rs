@@ -2,7 +2,7 @@
 //! inside one hold until it ends (or reject, if the pipeline asks); a calendar that cannot be read, or a feed's copy
 //! older than allowed, follows the failure policy (hold by default) and never approves; wrong CustomData rejects.
 
-use blackday_calendar::{Cause, HORIZON, Verdict};
+use blackday_calendar::{HORIZON, Verdict};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use hooks_common::gate::{Decision, FailurePolicy};
@@ -107,10 +107,7 @@ pub fn decide(facts: &Facts, rules: &Rules) -> Ruling {
             reason,
             ends_at,
         } => {
-            let what = match cause {
-                Cause::Blackout => format!("inside BlackDay “{period_name}”: {reason}"),
-                Cause::OutsideWindows => format!("outside the allowed windows: {reason}"),
-            };
+            let what = cause.explain(&period_name, &reason);
             let until = match ends_at {
                 Some(opens) => format!("releases may go again at {}", when(opens, zone)),
                 None => format!("no release window within the next {} days", HORIZON.num_days()),

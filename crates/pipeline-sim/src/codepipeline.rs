@@ -41,7 +41,7 @@ pub fn handle(state: &SimState, operation: &str, request: &Value) -> Result<Valu
 // ---- Operations ----
 
 fn get_pipeline(world: &World, request: &Value) -> Result<Value, AwsError> {
-    let name = pipeline_name(request, "name")?;
+    let name = name_member(request, "name")?;
     let version = match request.get("version") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_i64() {
@@ -73,14 +73,14 @@ fn get_pipeline(world: &World, request: &Value) -> Result<Value, AwsError> {
 }
 
 fn get_pipeline_state(world: &World, request: &Value) -> Result<Value, AwsError> {
-    let name = pipeline_name(request, "name")?;
+    let name = name_member(request, "name")?;
     let pipeline = find_pipeline(world, name)?;
     let newest_first: Vec<&Execution> = world.executions_of(name).rev().collect();
     Ok(shapes::pipeline_state(pipeline, &newest_first))
 }
 
 fn get_pipeline_execution(world: &World, request: &Value) -> Result<Value, AwsError> {
-    let name = pipeline_name(request, "pipelineName")?;
+    let name = name_member(request, "pipelineName")?;
     let execution_id = uuid_member(request, "pipelineExecutionId")?;
     let pipeline = find_pipeline(world, name)?;
     let execution = find_execution(world, pipeline, execution_id)?;
@@ -88,7 +88,7 @@ fn get_pipeline_execution(world: &World, request: &Value) -> Result<Value, AwsEr
 }
 
 fn list_action_executions(world: &World, request: &Value) -> Result<Value, AwsError> {
-    let name = pipeline_name(request, "pipelineName")?;
+    let name = name_member(request, "pipelineName")?;
     let filter = match request.get("filter") {
         None | Some(Value::Null) => None,
         Some(filter @ Value::Object(_)) => optional_execution_id(filter, "filter.pipelineExecutionId")?,
@@ -116,7 +116,7 @@ fn list_action_executions(world: &World, request: &Value) -> Result<Value, AwsEr
 }
 
 fn list_pipeline_executions(world: &World, request: &Value) -> Result<Value, AwsError> {
-    let name = pipeline_name(request, "pipelineName")?;
+    let name = name_member(request, "pipelineName")?;
     let pipeline = find_pipeline(world, name)?;
     let newest_first: Vec<&Execution> = world.executions_of(name).rev().collect();
     let scope = format!("ListPipelineExecutions/{name}");
@@ -166,8 +166,8 @@ fn constraint(value: &Value, member: &str, rule: &str) -> AwsError {
     ))
 }
 
-/// A pipeline name: 1 to 100 of `[A-Za-z0-9.@\-_]`.
-fn pipeline_name<'a>(request: &'a Value, member: &str) -> Result<&'a str, AwsError> {
+/// A pipeline, stage or action name: 1 to 100 of `[A-Za-z0-9.@\-_]`.
+fn name_member<'a>(request: &'a Value, member: &str) -> Result<&'a str, AwsError> {
     let name = required_str(request, member)?;
     let valid = name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || ".@-_".contains(c));
     if valid {

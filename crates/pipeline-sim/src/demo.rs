@@ -57,10 +57,6 @@ fn pipeline(
     let checks = format!(
         r#"{{"base_url": "{target}", "timeout_ms": 2000, "checks": [{{"name": "health", "url": "/health", "expect": {{"json": [{{"pointer": "/status", "equals": "ok"}}]}}}}, {{"name": "checkout", "url": "/checkout"}}]}}"#
     );
-    let stage = |name: &str, action: ActionDecl| StageDecl {
-        name: name.into(),
-        actions: vec![action],
-    };
     let custom_data = format!(
         r#"{{"alarms": ["{}", "{}"], "bake_minutes": 0.05, "checks": {{"base_url": "{target}", "checks": [{{"name": "health", "url": "/health"}}]}}}}"#,
         ALARMS[0], ALARMS[1]
@@ -68,39 +64,39 @@ fn pipeline(
     Pipeline::new(
         PIPELINE,
         vec![
-            stage(
+            StageDecl::single(
                 "Source",
                 ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection")),
             ),
-            stage(
+            StageDecl::single(
                 "Build",
                 ActionDecl::new("Compile", ActionType::aws("Build", "CodeBuild")),
             ),
-            stage(
+            StageDecl::single(
                 "Deploy",
                 ActionDecl::new("Canary", ActionType::aws("Deploy", "CodeDeploy")),
             ),
-            stage(
+            StageDecl::single(
                 samples::TEST_STAGE,
                 ActionDecl::new(samples::TEST_ACTION, ActionType::lambda_invoke())
                     .with_config("FunctionName", RUNNER_FUNCTION)
                     .with_config("UserParameters", &checks),
             ),
-            stage(
+            StageDecl::single(
                 BAKE_STAGE,
                 ActionDecl::new(BAKE_ACTION, ActionType::manual_approval())
                     .with_config("NotificationArn", auto_approver_topic)
                     .with_config("CustomData", &custom_data)
                     .with_timeout(Duration::from_secs(3600)),
             ),
-            stage(
+            StageDecl::single(
                 GATE_STAGE,
                 ActionDecl::new(GATE_ACTION, ActionType::manual_approval())
                     .with_config("NotificationArn", gate_topic)
                     .with_config("CustomData", &gate_custom_data(blackday_until))
                     .with_timeout(Duration::from_secs(3600)),
             ),
-            stage(
+            StageDecl::single(
                 "Production",
                 ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")),
             ),

@@ -120,11 +120,7 @@ impl EventBus {
 /// pipeline `version` is a number, the action type's `version` a string.
 pub fn action_detail(world: &World, execution_id: &str, stage: &str, action: &str) -> Option<Value> {
     let execution = world.execution(execution_id)?;
-    let run = execution
-        .actions
-        .iter()
-        .rev()
-        .find(|a| a.stage == stage && a.action == action)?;
+    let run = execution.latest_run(stage, action)?;
     let mut detail = json!({
         "pipeline": execution.pipeline,
         "version": execution.pipeline_version,

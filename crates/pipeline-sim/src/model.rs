@@ -98,6 +98,16 @@ pub struct StageDecl {
     pub actions: Vec<ActionDecl>,
 }
 
+impl StageDecl {
+    /// A stage of one action, the common shape of a pipeline's stages.
+    pub fn single(name: &str, action: ActionDecl) -> StageDecl {
+        StageDecl {
+            name: name.into(),
+            actions: vec![action],
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     pub name: String,
@@ -218,6 +228,23 @@ pub struct Execution {
     pub started: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub actions: Vec<ActionExecution>,
+}
+
+impl Execution {
+    /// The latest run of `stage`/`action` in this execution (an action runs again on a retry).
+    pub fn latest_run(&self, stage: &str, action: &str) -> Option<&ActionExecution> {
+        self.actions
+            .iter()
+            .rev()
+            .find(|a| a.stage == stage && a.action == action)
+    }
+
+    pub fn latest_run_mut(&mut self, stage: &str, action: &str) -> Option<&mut ActionExecution> {
+        self.actions
+            .iter_mut()
+            .rev()
+            .find(|a| a.stage == stage && a.action == action)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -361,18 +388,16 @@ impl World {
     ) -> Option<()> {
         let now = Utc::now();
         let execution = self.execution_mut(execution_id)?;
-        let run = execution
-            .actions
-            .iter_mut()
-            .rev()
-            .find(|a| a.stage == stage && a.action == action)?;
+        let failure_summary =
+            (status == Status::Failed).then(|| result.error.as_ref().map(|(_, message)| message.clone()));
+        let run = execution.latest_run_mut(stage, action)?;
         run.status = status;
         run.updated = now;
-        if status == Status::Failed {
-            execution.status = Status::Failed;
-            execution.status_summary = result.error.as_ref().map(|(_, message)| message.clone());
-        }
         run.result = result;
+        if let Some(summary) = failure_summary {
+            execution.status = Status::Failed;
+            execution.status_summary = summary;
+        }
         execution.updated = now;
         Some(())
     }

@@ -8,25 +8,21 @@ pub const SLACK_SECRET: &str = "codepipeline-hooks/slack/default";
 
 /// Source (CodeStar connection to GitHub) → Build (CodeBuild) → Deploy (CodeDeploy).
 pub fn pipeline() -> Pipeline {
-    let stage = |name: &str, action: ActionDecl| StageDecl {
-        name: name.into(),
-        actions: vec![action],
-    };
     Pipeline::new(
         PIPELINE,
         vec![
-            stage(
+            StageDecl::single(
                 "Source",
                 ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection"))
                     .with_config("FullRepositoryId", "acme/demo-app")
                     .with_config("BranchName", "main"),
             ),
-            stage(
+            StageDecl::single(
                 "Build",
                 ActionDecl::new("Compile", ActionType::aws("Build", "CodeBuild"))
                     .with_config("ProjectName", "demo-app-build"),
             ),
-            stage(
+            StageDecl::single(
                 "Deploy",
                 ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy"))
                     .with_config("ApplicationName", "demo-app"),
@@ -82,31 +78,27 @@ pub const TEST_ACTION: &str = "SmokeTests";
 /// Source → Deploy (the canary segment) → Test (a Lambda Invoke action calling the post-deploy test runner with
 /// `user_parameters`) → Production. The Invoke action times out after `job_timeout` if never reported.
 pub fn tested_pipeline(name: &str, user_parameters: &str, job_timeout: std::time::Duration) -> Pipeline {
-    let stage = |stage: &str, action: ActionDecl| StageDecl {
-        name: stage.into(),
-        actions: vec![action],
-    };
     Pipeline::new(
         name,
         vec![
-            stage(
+            StageDecl::single(
                 "Source",
                 ActionDecl::new("Checkout", ActionType::aws("Source", "CodeStarSourceConnection"))
                     .with_config("FullRepositoryId", &format!("acme/{name}"))
                     .with_config("BranchName", "main"),
             ),
-            stage(
+            StageDecl::single(
                 "Deploy",
                 ActionDecl::new("Canary", ActionType::aws("Deploy", "CodeDeploy")).with_config("ApplicationName", name),
             ),
-            stage(
+            StageDecl::single(
                 TEST_STAGE,
                 ActionDecl::new(TEST_ACTION, ActionType::lambda_invoke())
                     .with_config("FunctionName", RUNNER_FUNCTION)
                     .with_config("UserParameters", user_parameters)
                     .with_timeout(job_timeout),
             ),
-            stage(
+            StageDecl::single(
                 "Production",
                 ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")).with_config("ApplicationName", name),
             ),

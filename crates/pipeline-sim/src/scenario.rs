@@ -350,12 +350,9 @@ impl Player<'_> {
     async fn emit_action(&mut self, run: &ActionRun<'_>) {
         let (detail, status, code) = {
             let world = self.sim.state.world();
-            let latest = world.execution(run.execution_id).and_then(|e| {
-                e.actions
-                    .iter()
-                    .rev()
-                    .find(|a| a.stage == run.stage.name && a.action == run.action.name)
-            });
+            let latest = world
+                .execution(run.execution_id)
+                .and_then(|e| e.latest_run(&run.stage.name, &run.action.name));
             let status = latest.map_or(Status::InProgress, |a| a.status);
             let code = latest
                 .and_then(|a| a.result.error.as_ref())

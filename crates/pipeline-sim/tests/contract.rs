@@ -48,18 +48,18 @@ async fn start() -> (Simulator, Seeded) {
         world.put_pipeline(Pipeline::new(
             PIPELINE,
             vec![
-                stage(
+                StageDecl::single(
                     "Source",
                     ActionDecl::new("Source", ActionType::aws("Source", "CodeCommit"))
                         .with_config("RepositoryName", "demo-app")
                         .with_config("BranchName", "main"),
                 ),
-                stage(
+                StageDecl::single(
                     "Build",
                     ActionDecl::new("Build", ActionType::aws("Build", "CodeBuild"))
                         .with_config("ProjectName", "demo-app-build"),
                 ),
-                stage(
+                StageDecl::single(
                     "Deploy",
                     ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy"))
                         .with_config("ApplicationName", "demo-app")
@@ -109,13 +109,6 @@ async fn start() -> (Simulator, Seeded) {
         }
     };
     (sim, seeded)
-}
-
-fn stage(name: &str, action: ActionDecl) -> StageDecl {
-    StageDecl {
-        name: name.into(),
-        actions: vec![action],
-    }
 }
 
 fn revision(id: &str, message: &str) -> ArtifactRevision {
@@ -905,24 +898,24 @@ fn seed_gated(sim: &Simulator) -> Gated {
     world.put_pipeline(Pipeline::new(
         GATED,
         vec![
-            stage(
+            StageDecl::single(
                 "Source",
                 ActionDecl::new("Source", ActionType::aws("Source", "CodeCommit")).with_config("RepositoryName", GATED),
             ),
-            stage(
+            StageDecl::single(
                 "Test",
                 ActionDecl::new("Smoke", ActionType::lambda_invoke())
                     .with_config("FunctionName", "post-deploy-tests")
                     .with_config("UserParameters", r#"{"suite": "smoke"}"#),
             ),
-            stage(
+            StageDecl::single(
                 "Bake",
                 ActionDecl::new("BakeTime", ActionType::manual_approval())
                     .with_config("NotificationArn", TOPIC_ARN)
                     .with_config("CustomData", CUSTOM_DATA)
                     .with_timeout(Duration::from_secs(30 * 60)),
             ),
-            stage(
+            StageDecl::single(
                 "Deploy",
                 ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy"))
                     .with_config("ApplicationName", GATED),
@@ -1131,12 +1124,12 @@ async fn declared_input_artifacts_reach_the_declaration_and_the_job() {
         world.put_pipeline(Pipeline::new(
             "two-inputs",
             vec![
-                stage(
+                StageDecl::single(
                     "Source",
                     ActionDecl::new("Source", ActionType::aws("Source", "CodeCommit")),
                 ),
-                stage("Build", ActionDecl::new("Build", ActionType::aws("Build", "CodeBuild"))),
-                stage(
+                StageDecl::single("Build", ActionDecl::new("Build", ActionType::aws("Build", "CodeBuild"))),
+                StageDecl::single(
                     "Test",
                     ActionDecl::new("Smoke", ActionType::lambda_invoke())
                         .with_config("FunctionName", "post-deploy-tests")

@@ -23,15 +23,11 @@ async fn start() -> (Simulator, ArtifactCredentials) {
     let sim = Simulator::start().await.expect("simulator starts");
     let credentials = {
         let mut world = sim.state.world();
-        let stage = |name: &str, action: ActionDecl| StageDecl {
-            name: name.into(),
-            actions: vec![action],
-        };
         world.put_pipeline(Pipeline::new(
             PIPELINE,
             vec![
-                stage("Build", ActionDecl::new("Build", ActionType::aws("Build", "CodeBuild"))),
-                stage(
+                StageDecl::single("Build", ActionDecl::new("Build", ActionType::aws("Build", "CodeBuild"))),
+                StageDecl::single(
                     "Test",
                     ActionDecl::new("Smoke", ActionType::lambda_invoke()).with_config("FunctionName", "runner"),
                 ),

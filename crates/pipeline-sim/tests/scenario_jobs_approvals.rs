@@ -73,24 +73,17 @@ async fn client(stack: &Stack) -> Client {
     Client::new(&config)
 }
 
-fn stage(name: &str, action: ActionDecl) -> StageDecl {
-    StageDecl {
-        name: name.into(),
-        actions: vec![action],
-    }
-}
-
 /// Source (CodeCommit) → `middle` → Deploy (CodeDeploy).
 fn put_pipeline(stack: &Stack, name: &str, middle: StageDecl) {
     let pipeline = Pipeline::new(
         name,
         vec![
-            stage(
+            StageDecl::single(
                 "Source",
                 ActionDecl::new("Source", ActionType::aws("Source", "CodeCommit")).with_config("RepositoryName", name),
             ),
             middle,
-            stage(
+            StageDecl::single(
                 "Deploy",
                 ActionDecl::new("Deploy", ActionType::aws("Deploy", "CodeDeploy")).with_config("ApplicationName", name),
             ),
@@ -144,7 +137,7 @@ async fn play_job(parameters: Value, job_timeout: Option<Duration>) -> (Stack, A
     let smoke = ActionDecl::new("Smoke", ActionType::lambda_invoke())
         .with_config("FunctionName", "smoke-tests")
         .with_config("UserParameters", &parameters.to_string());
-    put_pipeline(&stack, pipeline, stage("Test", smoke));
+    put_pipeline(&stack, pipeline, StageDecl::single("Test", smoke));
     let worker = stack.function(WORKER, &[]).await.expect("job worker starts");
     stack.register_lambda("smoke-tests", worker.clone());
     if let Some(timeout) = job_timeout {
@@ -442,7 +435,7 @@ async fn a_job_nobody_reports_times_out_fails_the_action_and_is_recorded() {
 async fn an_invoke_action_without_a_registered_function_fails_clearly() {
     let stack = stack().await;
     let smoke = ActionDecl::new("Smoke", ActionType::lambda_invoke()).with_config("FunctionName", "nobody");
-    put_pipeline(&stack, "unwired", stage("Test", smoke));
+    put_pipeline(&stack, "unwired", StageDecl::single("Test", smoke));
     let timeline = Timeline::new(false);
     let played = stack.play(&release("unwired"), &timeline).await.unwrap();
     assert_eq!(played.status, Status::Failed);
@@ -485,7 +478,7 @@ async fn approval_stack(custom_data: Value, timeout: Option<Duration>) -> (Stack
     if let Some(timeout) = timeout {
         bake = bake.with_timeout(timeout);
     }
-    put_pipeline(&stack, "bake-app", stage("Bake", bake));
+    put_pipeline(&stack, "bake-app", StageDecl::single("Bake", bake));
     let env = [
         ("APPROVER_TOPIC_ARN", topic_arn(TOPIC)),
         ("APPROVER_PIPELINES", "bake-app".into()),

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::shapes::epoch;
-use super::{constraint, find_pipeline, pipeline_name, uuid_member};
-use crate::aws::{AwsError, required_str};
+use super::{constraint, find_pipeline, name_member, uuid_member};
+use crate::aws::AwsError;
 use crate::model::{
     Approval, ApprovalAnswer, ApprovalState, ApprovalStatus, DEFAULT_APPROVAL_TIMEOUT, DecidedBy, ExecutionResult,
     Status, World,
@@ -39,12 +39,7 @@ impl World {
         let token = self.new_id();
         let created = Utc::now();
         let timeout = declaration.timeout.unwrap_or(DEFAULT_APPROVAL_TIMEOUT);
-        let run = self
-            .execution_mut(execution_id)?
-            .actions
-            .iter_mut()
-            .rev()
-            .find(|a| a.stage == stage && a.action == action)?;
+        let run = self.execution_mut(execution_id)?.latest_run_mut(stage, action)?;
         run.token = Some(token.clone());
         let action_execution_id = run.action_execution_id.clone();
         let config = |key: &str| declaration.configuration.get(key).cloned();
@@ -166,12 +161,9 @@ impl World {
         };
         self.finish_action(&execution_id, &stage, &action, outcome, result);
         if let DecidedBy::Person(user) = by {
-            let run = self.execution_mut(&execution_id).and_then(|e| {
-                e.actions
-                    .iter_mut()
-                    .rev()
-                    .find(|a| a.stage == stage && a.action == action)
-            });
+            let run = self
+                .execution_mut(&execution_id)
+                .and_then(|e| e.latest_run_mut(&stage, &action));
             if let Some(run) = run {
                 run.last_updated_by = Some(format!("arn:aws:iam::{ACCOUNT}:user/{user}"));
             }
@@ -262,9 +254,9 @@ pub fn approval_notification(approval: &Approval) -> (String, String) {
 
 pub(super) fn put_approval_result(world: &mut World, request: &Value) -> Result<Value, AwsError> {
     let (pipeline, stage, action) = (
-        pipeline_name(request, "pipelineName")?,
-        entity_name(request, "stageName")?,
-        entity_name(request, "actionName")?,
+        name_member(request, "pipelineName")?,
+        name_member(request, "stageName")?,
+        name_member(request, "actionName")?,
     );
     let token = uuid_member(request, "token")?;
     let status_name = request
@@ -353,21 +345,6 @@ fn approval_result(request: &Value) -> Result<(ApprovalStatus, String), AwsError
         }
     };
     Ok((status, summary))
-}
-
-/// A stage or action name: 1 to 100 of `[A-Za-z0-9.@\-_]`.
-fn entity_name<'a>(request: &'a Value, member: &str) -> Result<&'a str, AwsError> {
-    let name = required_str(request, member)?;
-    let valid = name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || ".@-_".contains(c));
-    if valid {
-        Ok(name)
-    } else {
-        Err(constraint(
-            &request[member],
-            member,
-            r"Member must satisfy regular expression pattern: [A-Za-z0-9.@\-_]+",
-        ))
-    }
 }
 
 #[cfg(test)]

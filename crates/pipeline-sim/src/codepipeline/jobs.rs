@@ -53,11 +53,7 @@ impl World {
     ) -> Option<String> {
         let execution = self.execution(execution_id)?;
         let pipeline = execution.pipeline.clone();
-        let run = execution
-            .actions
-            .iter()
-            .rev()
-            .find(|a| a.stage == stage && a.action == action)?;
+        let run = execution.latest_run(stage, action)?;
         let action_execution_id = run.action_execution_id.clone();
         let function_name = self
             .pipeline(&pipeline)?
@@ -162,12 +158,9 @@ impl World {
         if success.continuation_token.is_none() {
             self.finish_action(&execution_id, &stage, &action, Status::Succeeded, result.clone());
         }
-        let run = self.execution_mut(&execution_id).and_then(|e| {
-            e.actions
-                .iter_mut()
-                .rev()
-                .find(|a| a.stage == stage && a.action == action)
-        });
+        let run = self
+            .execution_mut(&execution_id)
+            .and_then(|e| e.latest_run_mut(&stage, &action));
         if let Some(run) = run {
             if success.continuation_token.is_some() {
                 // Still running: the report is progress.

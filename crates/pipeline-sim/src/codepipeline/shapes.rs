@@ -123,12 +123,7 @@ pub fn pipeline_state(pipeline: &Pipeline, executions: &[&Execution]) -> Value {
                 .actions
                 .iter()
                 .map(|action| {
-                    let run = latest.and_then(|e| {
-                        e.actions
-                            .iter()
-                            .rev()
-                            .find(|a| a.stage == stage.name && a.action == action.name)
-                    });
+                    let run = latest.and_then(|e| e.latest_run(&stage.name, &action.name));
                     json!({ "actionName": action.name, "latestExecution": run.map(action_state_execution) })
                 })
                 .collect();
