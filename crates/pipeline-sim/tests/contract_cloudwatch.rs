@@ -3,9 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -16,6 +13,9 @@ use aws_sdk_cloudwatch::types::{
 use chrono::{DateTime as ChronoTime, Duration as ChronoDuration, DurationRound, Utc};
 use pipeline_sim::cloudwatch::{self as cw, AlarmState, MetricValue};
 use pipeline_sim::{ACCOUNT, Fault, FaultKind, Service, Simulator};
+
+mod support;
+use support::{assert_time, sdk_config};
 
 const NS: &str = "CodePipelineHooks/Canary";
 const CANARY_ALARM: &str = "demo-app-canary-failing";
@@ -60,36 +60,8 @@ fn canary_alarm() -> cw::Alarm {
         .with_ok_action(TOPIC)
 }
 
-async fn sdk_config(sim: &Simulator, operation_timeout: Duration) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(sim.endpoint_url())
-        .region(Region::new("us-east-1"))
-        .test_credentials()
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
-        )
-        .timeout_config(TimeoutConfig::builder().operation_timeout(operation_timeout).build())
-        .load()
-        .await
-}
-
 async fn client(sim: &Simulator) -> Client {
     Client::new(&sdk_config(sim, Duration::from_secs(5)).await)
-}
-
-/// A timestamp the SDK parsed equals the model's: the wire carries epoch seconds as a double with milliseconds,
-/// which the SDK reads back through an `f64` and truncates to the millisecond, so it may land 1 ms under.
-fn assert_time(time: Option<&DateTime>, expected: ChronoTime<Utc>) {
-    let millis = time.expect("timestamp present").to_millis().expect("in range");
-    let expected = expected.timestamp_millis();
-    assert!(
-        (millis - expected).abs() <= 1,
-        "{millis} is not {expected} (ms since the epoch)"
-    );
 }
 
 fn sdk_time(at: ChronoTime<Utc>) -> DateTime {
@@ -396,11 +368,14 @@ async fn describe_alarms_returns_every_member() {
     assert_eq!(alarm.state_value(), Some(&StateValue::InsufficientData));
     assert_eq!(alarm.state_reason(), Some("Unchecked: Initial alarm creation"));
     assert!(alarm.state_reason_data().is_none());
-    assert_time(alarm.state_updated_timestamp(), model.state_updated);
-    assert_time(alarm.state_transitioned_timestamp(), model.state_transitioned);
+    assert_time(alarm.state_updated_timestamp(), model.state_updated.timestamp_millis());
+    assert_time(
+        alarm.state_transitioned_timestamp(),
+        model.state_transitioned.timestamp_millis(),
+    );
     assert_time(
         alarm.alarm_configuration_updated_timestamp(),
-        model.configuration_updated,
+        model.configuration_updated.timestamp_millis(),
     );
     assert_eq!(alarm.namespace(), Some(NS));
     assert_eq!(alarm.metric_name(), Some("Success"));
@@ -432,7 +407,10 @@ async fn describe_alarms_returns_every_member() {
     let model = sim.state.cloudwatch().alarm(LATENCY_ALARM).unwrap().clone();
     assert_eq!(alarm.state_value(), Some(&StateValue::Ok));
     assert_eq!(alarm.state_reason(), Some("healthy"));
-    assert_time(alarm.state_transitioned_timestamp(), model.state_transitioned);
+    assert_time(
+        alarm.state_transitioned_timestamp(),
+        model.state_transitioned.timestamp_millis(),
+    );
     let since = alarm.state_transitioned_timestamp().unwrap().secs();
     assert!(Utc::now().timestamp() - since >= 3600, "OK for an hour");
     assert!(alarm.alarm_description().is_none() && alarm.unit().is_none());

@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Credentials;
 use aws_sdk_s3::error::ProvideErrorMetadata;
@@ -14,6 +12,8 @@ use pipeline_sim::artifacts::zip_artifact;
 use pipeline_sim::codepipeline::artifact_bucket;
 use pipeline_sim::model::{ActionDecl, ActionType, ArtifactCredentials, Pipeline, StageDecl};
 use pipeline_sim::{Fault, FaultKind, Service, Simulator};
+
+mod support;
 
 const PIPELINE: &str = "storefront";
 const KEY: &str = "storefront/BuildArtifact/a1b2c3d";
@@ -46,16 +46,7 @@ async fn start() -> (Simulator, ArtifactCredentials) {
 /// An S3 client as the runner builds one per job: the job's credentials, path-style addressing for the endpoint
 /// override, three attempts with millisecond backoff.
 async fn client(sim: &Simulator, credentials: Option<&ArtifactCredentials>) -> Client {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(sim.endpoint_url())
-        .region(Region::new(pipeline_sim::REGION))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
-        );
+    let loader = support::sdk_loader(sim);
     let loader = match credentials {
         Some(c) => loader.credentials_provider(Credentials::new(
             &c.access_key_id,

@@ -1,43 +1,16 @@
 //! The Lambda Runtime API host against a real lambda_runtime function (`examples/echo_function.rs`).
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use pipeline_sim::lambda::{FunctionHost, FunctionSpec, Outcome};
 use serde_json::{Value, json};
 
-/// The example binary, built once per test run (`cargo test --test runtime_api` does not build examples itself).
-fn echo_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let output = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "-p", "pipeline-sim", "--example", "echo_function"])
-                .output()
-                .expect("run cargo build");
-            assert!(
-                output.status.success(),
-                "building echo_function failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let exe = std::env::current_exe().expect("test binary path");
-            let profile_dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .expect("target/<profile>/deps");
-            let binary = profile_dir.join("examples").join("echo_function");
-            assert!(binary.exists(), "{} missing after cargo build", binary.display());
-            binary
-        })
-        .clone()
-}
+mod support;
 
 async fn start(timeout: Duration) -> FunctionHost {
     let spec = FunctionSpec {
         name: "echo".into(),
-        binary: echo_binary(),
+        binary: support::examples_dir().join("echo_function"),
         env: vec![("ECHO_NOTE".into(), "from spec".into())],
         timeout,
         memory_mb: 128,

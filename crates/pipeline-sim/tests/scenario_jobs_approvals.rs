@@ -3,11 +3,9 @@
 //! aws_lambda_events and answer through aws-sdk-codepipeline, as the hooks will.
 
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
 use aws_lambda_events::event::codepipeline_job::CodePipelineJobEvent;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsEventObj;
@@ -27,50 +25,22 @@ use pipeline_sim::stack::Stack;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+mod support;
+
 const COMMIT: &str = "3c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
 const WORKER: &str = "job_worker";
 const APPROVER: &str = "approver";
 
-/// The example binaries, built once per test run.
-fn examples_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "pipeline-sim"])
-            .args(["--example", "echo_function", "--example", WORKER, "--example", APPROVER])
-            .output()
-            .expect("run cargo build");
-        assert!(
-            output.status.success(),
-            "building the example functions failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>/deps");
-        profile_dir.join("examples")
-    })
-    .clone()
-}
-
 async fn stack() -> Stack {
-    let stack = Stack::start(&examples_dir()).await.expect("the simulator starts");
+    let stack = Stack::start(&support::examples_dir())
+        .await
+        .expect("the simulator starts");
     stack.set_job_timeout(Duration::from_secs(20));
     stack
 }
 
 async fn client(stack: &Stack) -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(stack.sim.endpoint_url())
-        .region(Region::new("us-east-1"))
-        .test_credentials()
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&support::sdk_config(&stack.sim, Duration::from_secs(10)).await)
 }
 
 /// Source (CodeCommit) → `middle` → Deploy (CodeDeploy).
