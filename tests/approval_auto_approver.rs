@@ -135,9 +135,7 @@ async fn insufficient_data_holds_until_a_person_decides() {
         .unwrap();
     let notification = played.notifications[0].events[0].1.clone();
     let redelivered = host.invoke(notification).await;
-    let Outcome::Ok(result) = &redelivered.outcome else {
-        panic!("{:?}", redelivered.outcome)
-    };
+    let result = redelivered.outcome.expect_ok();
     assert_eq!(result[0]["outcome"], "already_decided", "{result}");
     assert!(host.logs().join("\n").contains("already decided"));
     assert_eq!(
@@ -232,13 +230,7 @@ async fn malformed_notifications_are_clear_errors_and_call_nothing() {
     ];
     for (event, expected) in cases {
         let invocation = host.invoke(event).await;
-        let Outcome::Error {
-            error_type,
-            error_message,
-        } = &invocation.outcome
-        else {
-            panic!("{:?}", invocation.outcome)
-        };
+        let (error_type, error_message) = invocation.outcome.expect_error();
         assert_eq!(error_type, "MalformedEvent");
         assert!(error_message.contains(expected), "{error_message}");
     }

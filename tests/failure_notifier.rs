@@ -116,12 +116,7 @@ async fn three_failed_events_of_one_failure_send_one_message() {
     assert_eq!(stack.sim.state.slack.messages().len(), 1);
     for delivered in &played.events {
         let (_, delivery) = &delivered.deliveries[0];
-        let Outcome::Ok(result) = &delivery.attempts[0].outcome else {
-            panic!(
-                "every event is handled without error: {:?}",
-                delivery.attempts[0].outcome
-            );
-        };
+        let result = delivery.attempts[0].outcome.expect_ok();
         let is_action_failure =
             delivered.event["detail-type"] == ACTION_DETAIL_TYPE && delivered.event["detail"]["state"] == "FAILED";
         let expected = if is_action_failure { "notified" } else { "ignored" };
@@ -163,9 +158,7 @@ async fn rate_limited_waits_retry_after_then_delivers() {
         .script(DEFAULT_ROUTE, [SlackReply::RateLimited { retry_after_secs: 1 }]);
     let started = Instant::now();
     let invocation = notifier.invoke(event).await;
-    let Outcome::Ok(result) = &invocation.outcome else {
-        panic!("{:?}", invocation.outcome)
-    };
+    let result = invocation.outcome.expect_ok();
     assert_eq!(result["attempts"], 2);
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
     assert_eq!(stack.sim.state.slack.attempts(DEFAULT_ROUTE), 2);
@@ -183,9 +176,7 @@ async fn server_errors_back_off_then_deliver() {
         .slack
         .script(DEFAULT_ROUTE, [SlackReply::ServerError, SlackReply::ServerError]);
     let invocation = notifier.invoke(event).await;
-    let Outcome::Ok(result) = &invocation.outcome else {
-        panic!("{:?}", invocation.outcome)
-    };
+    let result = invocation.outcome.expect_ok();
     assert_eq!(result["attempts"], 3);
     assert_eq!(stack.sim.state.slack.messages().len(), 1);
 }
@@ -204,13 +195,7 @@ async fn a_missing_channel_fails_the_invocation_so_nothing_is_lost() {
 
     assert_eq!(delivery.attempts.len(), 3, "Lambda's two async retries ran");
     for attempt in &delivery.attempts {
-        let Outcome::Error {
-            error_type,
-            error_message,
-        } = &attempt.outcome
-        else {
-            panic!("{:?}", attempt.outcome)
-        };
+        let (error_type, error_message) = attempt.outcome.expect_error();
         assert_eq!(error_type, "SlackRejected");
         assert!(
             error_message.contains("HTTP 404 `channel_not_found`"),
@@ -308,13 +293,7 @@ async fn malformed_events_are_clear_errors_with_no_message() {
     ];
     for (event, field) in cases {
         let invocation = notifier.invoke(event).await;
-        let Outcome::Error {
-            error_type,
-            error_message,
-        } = &invocation.outcome
-        else {
-            panic!("{:?}", invocation.outcome)
-        };
+        let (error_type, error_message) = invocation.outcome.expect_error();
         assert_eq!(error_type, "MalformedEvent");
         assert!(error_message.contains(field), "{error_message}");
     }
@@ -378,13 +357,7 @@ async fn a_missing_secret_fails_the_invocation_and_names_it() {
         .await
         .unwrap();
     let invocation = notifier.invoke(event).await;
-    let Outcome::Error {
-        error_type,
-        error_message,
-    } = &invocation.outcome
-    else {
-        panic!("{:?}", invocation.outcome)
-    };
+    let (error_type, error_message) = invocation.outcome.expect_error();
     assert_eq!(error_type, "SecretUnavailable");
     assert!(
         error_message.contains("codepipeline-hooks/slack/nope"),

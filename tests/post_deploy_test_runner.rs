@@ -14,7 +14,7 @@ use pipeline_sim::artifacts::zip_artifact;
 use pipeline_sim::codepipeline::jobs::job_event;
 use pipeline_sim::eventbridge::ACTION_DETAIL_TYPE;
 use pipeline_sim::faults::{Fault, FaultKind, Service};
-use pipeline_sim::lambda::{FunctionHost, Outcome};
+use pipeline_sim::lambda::FunctionHost;
 use pipeline_sim::model::{Job, JobFailure, JobState, JobSuccess, Pipeline, Status};
 use pipeline_sim::samples::{self, TEST_ACTION, TEST_STAGE};
 use pipeline_sim::scenario::{Played, Release, Timeline};
@@ -498,9 +498,7 @@ async fn a_duplicate_invocation_does_not_report_twice() {
 
     // Lambda's retry lands in the same warm container: answered from memory, nothing runs.
     let again = run.runner.invoke(event.clone()).await;
-    let Outcome::Ok(answer) = &again.outcome else {
-        panic!("{:?}", again.outcome)
-    };
+    let answer = again.outcome.expect_ok();
     assert_eq!(answer["status"], "already_settled", "{answer}");
     assert_eq!(target.requests(), 3, "the duplicate ran no checks");
 
@@ -511,9 +509,7 @@ async fn a_duplicate_invocation_does_not_report_twice() {
         .await
         .unwrap();
     let duplicate = other.invoke(event).await;
-    let Outcome::Ok(answer) = &duplicate.outcome else {
-        panic!("a settled job is not an error: {:?}", duplicate.outcome)
-    };
+    let answer = duplicate.outcome.expect_ok();
     assert_eq!(answer["status"], "already_settled", "{answer}");
     assert!(
         answer["reason"].as_str().unwrap().contains("InvalidJobStateException"),

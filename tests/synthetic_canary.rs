@@ -189,13 +189,7 @@ async fn failing_to_publish_metrics_is_a_function_error() {
     // retries for the canary: the next scheduled run is the retry); each attempt fails the same way.
     assert!(delivery.dead_lettered, "{delivery:?}");
     for attempt in &delivery.attempts {
-        let Outcome::Error {
-            error_type,
-            error_message,
-        } = &attempt.outcome
-        else {
-            panic!("{:?}", attempt.outcome)
-        };
+        let (error_type, error_message) = attempt.outcome.expect_error();
         assert_eq!(error_type, "MetricsUnpublished");
         assert!(
             error_message.contains("canary `production`") && error_message.contains(NAMESPACE),

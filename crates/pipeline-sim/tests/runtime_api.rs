@@ -21,19 +21,12 @@ async fn start(timeout: Duration) -> FunctionHost {
         .expect("start echo_function")
 }
 
-fn ok(outcome: &Outcome) -> &Value {
-    match outcome {
-        Outcome::Ok(value) => value,
-        other => panic!("expected Ok, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn invoke_returns_the_echo_with_lambda_environment() {
     let host = start(Duration::from_secs(5)).await;
     let payload = json!({ "hello": "world", "n": [1, 2, 3] });
     let invocation = host.invoke(payload.clone()).await;
-    let answer = ok(&invocation.outcome);
+    let answer = invocation.outcome.expect_ok();
     assert_eq!(answer["echo"], payload);
     assert_eq!(answer["env"]["AWS_REGION"], pipeline_sim::REGION);
     assert_eq!(answer["env"]["AWS_ENDPOINT_URL"], "http://127.0.0.1:9");
@@ -44,7 +37,7 @@ async fn invoke_returns_the_echo_with_lambda_environment() {
 
     let second = host.invoke(json!({})).await;
     assert_eq!(
-        ok(&second.outcome)["count"],
+        second.outcome.expect_ok()["count"],
         2,
         "a warm sandbox serves the next invocation"
     );
@@ -57,18 +50,11 @@ async fn an_error_arrives_as_outcome_error_and_keeps_the_sandbox() {
     let host = start(Duration::from_secs(5)).await;
     let first = host.invoke(json!({})).await;
     let invocation = host.invoke(json!({ "fail": true })).await;
-    match &invocation.outcome {
-        Outcome::Error {
-            error_type,
-            error_message,
-        } => {
-            assert_eq!(error_type, "EchoFailure");
-            assert!(error_message.starts_with("asked to fail"), "{error_message}");
-        }
-        other => panic!("expected Error, got {other:?}"),
-    }
+    let (error_type, error_message) = invocation.outcome.expect_error();
+    assert_eq!(error_type, "EchoFailure");
+    assert!(error_message.starts_with("asked to fail"), "{error_message}");
     let after = host.invoke(json!({})).await;
-    assert_eq!(ok(&after.outcome)["pid"], ok(&first.outcome)["pid"]);
+    assert_eq!(after.outcome.expect_ok()["pid"], first.outcome.expect_ok()["pid"]);
     host.stop().await;
 }
 
@@ -76,7 +62,7 @@ async fn an_error_arrives_as_outcome_error_and_keeps_the_sandbox() {
 async fn a_timeout_tears_the_sandbox_down_and_the_next_invocation_cold_starts() {
     let host = start(Duration::from_secs(1)).await;
     let first = host.invoke(json!({})).await;
-    let first_pid = ok(&first.outcome)["pid"].clone();
+    let first_pid = first.outcome.expect_ok()["pid"].clone();
 
     let started = Instant::now();
     let timed_out = host.invoke(json!({ "sleep_ms": 10_000 })).await;
@@ -85,7 +71,7 @@ async fn a_timeout_tears_the_sandbox_down_and_the_next_invocation_cold_starts() 
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 
     let next = host.invoke(json!({ "again": true })).await;
-    let answer = ok(&next.outcome);
+    let answer = next.outcome.expect_ok();
     assert_eq!(answer["count"], 1, "a fresh process");
     assert_ne!(answer["pid"], first_pid);
     assert!(
@@ -102,7 +88,7 @@ async fn a_crash_is_reported_and_the_next_invocation_cold_starts() {
     let crashed = host.invoke(json!({ "exit": 3 })).await;
     assert_eq!(crashed.outcome, Outcome::Crashed);
     let next = host.invoke(json!({})).await;
-    assert_eq!(ok(&next.outcome)["count"], 1);
+    assert_eq!(next.outcome.expect_ok()["count"], 1);
     assert!(
         host.logs().iter().any(|l| l.contains("exit status: 3")),
         "{:#?}",
@@ -146,7 +132,7 @@ async fn invoke_async_retries_twice_then_dead_letters() {
 async fn logs_and_measurements_are_captured() {
     let host = start(Duration::from_secs(5)).await;
     let invocation = host.invoke(json!({})).await;
-    ok(&invocation.outcome);
+    invocation.outcome.expect_ok();
     let wanted = format!("echo_function: request {}", invocation.request_id);
     let deadline = Instant::now() + Duration::from_secs(5);
     while !host.logs().iter().any(|l| l.contains(&wanted)) {
@@ -205,7 +191,7 @@ async fn misbehaving_runtime_requests_get_4xx_and_change_nothing() {
     assert!(host.logs().iter().any(|l| l.contains("InvalidRequestID")));
 
     let invocation = host.invoke(json!({ "still": "fine" })).await;
-    assert_eq!(ok(&invocation.outcome)["echo"]["still"], "fine");
+    assert_eq!(invocation.outcome.expect_ok()["echo"]["still"], "fine");
 
     // An init error tears the sandbox down like Lambda does: the next invocation cold-starts.
     let diagnostic = json!({ "errorType": "Runtime.InitError", "errorMessage": "no config" });
@@ -218,7 +204,7 @@ async fn misbehaving_runtime_requests_get_4xx_and_change_nothing() {
     assert_eq!(init_error.status(), 202);
     assert!(host.logs().iter().any(|l| l.starts_with("INIT_REPORT Status: error")));
     let after = host.invoke(json!({})).await;
-    assert_eq!(ok(&after.outcome)["count"], 1);
-    assert_ne!(ok(&after.outcome)["pid"], ok(&invocation.outcome)["pid"]);
+    assert_eq!(after.outcome.expect_ok()["count"], 1);
+    assert_ne!(after.outcome.expect_ok()["pid"], invocation.outcome.expect_ok()["pid"]);
     host.stop().await;
 }

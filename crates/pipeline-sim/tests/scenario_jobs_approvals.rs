@@ -14,7 +14,7 @@ use aws_sdk_codepipeline::types::{ActionExecutionFilter, ActionExecutionStatus, 
 use pipeline_sim::codepipeline::approvals::CONSOLE_USER;
 use pipeline_sim::codepipeline::jobs::job_event;
 use pipeline_sim::eventbridge::{ACTION_DETAIL_TYPE, PIPELINE_DETAIL_TYPE, STAGE_DETAIL_TYPE};
-use pipeline_sim::lambda::{FunctionHost, Outcome};
+use pipeline_sim::lambda::FunctionHost;
 use pipeline_sim::model::{
     ActionDecl, ActionType, ApprovalState, ApprovalStatus, ArtifactRevision, DecidedBy, JobState, Pipeline, StageDecl,
     Status,
@@ -580,9 +580,7 @@ async fn a_used_token_is_refused_when_the_notification_arrives_again() {
     // SNS delivers at least once: the same record again gets the modeled error, and nothing changes.
     let event = played.notifications[0].events[0].1.clone();
     let again = approver.invoke_async(event).await;
-    let Outcome::Ok(answer) = &again.attempts[0].outcome else {
-        panic!("{:?}", again.attempts)
-    };
+    let answer = again.attempts[0].outcome.expect_ok();
     assert_eq!(
         answer["decisions"][0]["answer"], "InvalidApprovalTokenException",
         "{answer}"
@@ -714,9 +712,7 @@ async fn a_sweep_invokes_the_function_with_a_scheduled_event() {
     let echo = stack.function("echo_function", &[]).await.unwrap();
     let delivery = stack.sweep(&echo).await;
     assert_eq!(delivery.attempts.len(), 1);
-    let Outcome::Ok(answer) = &delivery.attempts[0].outcome else {
-        panic!("{:?}", delivery.attempts)
-    };
+    let answer = delivery.attempts[0].outcome.expect_ok();
     let event: EventBridgeEvent = serde_json::from_value(answer["echo"].clone()).expect("parses as EventBridgeEvent");
     assert_eq!(event.detail_type, "Scheduled Event");
     assert_eq!(event.source, "aws.events");

@@ -54,6 +54,29 @@ pub enum Outcome {
     Crashed,
 }
 
+impl Outcome {
+    /// The function's answer. Panics, showing the outcome, if it did not answer: for tests and the demo.
+    #[track_caller]
+    pub fn expect_ok(&self) -> &Value {
+        match self {
+            Outcome::Ok(answer) => answer,
+            other => panic!("expected the function to answer, got {other:?}"),
+        }
+    }
+
+    /// The error the function reported: its type and message. Panics, showing the outcome, otherwise.
+    #[track_caller]
+    pub fn expect_error(&self) -> (&str, &str) {
+        match self {
+            Outcome::Error {
+                error_type,
+                error_message,
+            } => (error_type, error_message),
+            other => panic!("expected the function to report an error, got {other:?}"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Invocation {
     pub request_id: String,
