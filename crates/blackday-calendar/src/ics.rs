@@ -233,12 +233,21 @@ fn ics_times(property: &Property) -> Result<Vec<IcsTime>, Found> {
         .collect()
 }
 
+/// The longest `DURATION` a feed may give one event: ten years (a longer freeze is a recurrence, or a mistake).
+const MAX_EVENT_LENGTH: TimeDelta = TimeDelta::days(3660);
+
 /// An RFC 5545 duration (`P1D`, `PT1H30M`, `P2W`, `P1DT12H`) as wall-clock time.
 fn ics_duration(text: &str) -> Result<TimeDelta, Found> {
     let bad = || {
         (
             format!("\"{text}\" is not a positive duration"),
             "write e.g. P1D, PT8H or PT1H30M".to_owned(),
+        )
+    };
+    let too_long = || {
+        (
+            format!("\"{text}\" is longer than {} days", MAX_EVENT_LENGTH.num_days()),
+            "split the event, or give it an RRULE".to_owned(),
         )
     };
     let rest = text.trim().strip_prefix('+').unwrap_or(text.trim());
@@ -257,14 +266,19 @@ fn ics_duration(text: &str) -> Result<TimeDelta, Found> {
                 number.clear();
                 parts += 1;
                 time_parts += usize::from(in_time);
-                total += match (unit, in_time) {
-                    ('W', false) => TimeDelta::weeks(n),
-                    ('D', false) => TimeDelta::days(n),
-                    ('H', true) => TimeDelta::hours(n),
-                    ('M', true) => TimeDelta::minutes(n),
-                    ('S', true) => TimeDelta::seconds(n),
+                let part = match (unit, in_time) {
+                    ('W', false) => TimeDelta::try_weeks(n),
+                    ('D', false) => TimeDelta::try_days(n),
+                    ('H', true) => TimeDelta::try_hours(n),
+                    ('M', true) => TimeDelta::try_minutes(n),
+                    ('S', true) => TimeDelta::try_seconds(n),
                     _ => return Err(bad()),
                 };
+                // A feed is input: an absurd duration is refused, never an overflow.
+                total = part
+                    .and_then(|part| total.checked_add(&part))
+                    .filter(|total| *total <= MAX_EVENT_LENGTH)
+                    .ok_or_else(too_long)?;
             }
         }
     }
@@ -297,12 +311,24 @@ fn read_event(
     let end_local = match (property(event, "DTEND"), property(event, "DURATION")) {
         (Some(end), _) => ics_time(end).map_err(|found| ("DTEND", found))?.local_in(zone),
         (None, Some(duration)) => {
-            start_local + ics_duration(duration.val.as_str()).map_err(|found| ("DURATION", found))?
+            let length = ics_duration(duration.val.as_str()).map_err(|found| ("DURATION", found))?;
+            start_local.checked_add_signed(length).ok_or((
+                "DURATION",
+                (
+                    "ends beyond the last date the calendar can hold".to_owned(),
+                    "give the event an earlier start or a shorter duration".to_owned(),
+                ),
+            ))?
         }
         (None, None) => match start {
             IcsTime::Date(day) => (day + Days::new(1)).and_time(NaiveTime::MIN),
             _ => start_local,
         },
+    };
+    // An all-day event whose DTEND is its DTSTART is how some tools export a single day: it means that day.
+    let end_local = match start {
+        IcsTime::Date(day) if end_local == start_local => (day + Days::new(1)).and_time(NaiveTime::MIN),
+        _ => end_local,
     };
     let length = end_local - start_local;
     if length <= TimeDelta::zero() {

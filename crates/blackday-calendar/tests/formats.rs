@@ -513,6 +513,21 @@ fn ics_refusals_name_the_event_and_the_fix() {
             "repeat settings",
         ),
         (
+            event("DTSTART:20260101T100000Z\r\nDURATION:P99999999999999999D\r\n"),
+            "DURATION: \"P99999999999999999D\" is longer than 3660 days",
+            "split the event",
+        ),
+        (
+            event("DTSTART:20260101T100000Z\r\nDURATION:P9999999999999W\r\n"),
+            "DURATION: \"P9999999999999W\" is longer than 3660 days",
+            "split the event",
+        ),
+        (
+            event("DTSTART:20260101T100000Z\r\nDURATION:P100000000D\r\n"),
+            "is longer than 3660 days",
+            "RRULE",
+        ),
+        (
             "<html><body>Sign in</body></html>".to_owned(),
             "not an iCalendar feed",
             "not a web page",
@@ -555,4 +570,18 @@ fn ics_instants_and_untimed_events() {
         "blocked by Release train until 2026-01-07T15:00Z"
     );
     assert_eq!(said(&calendar.verdict(utc("2026-01-06T10:00:00Z"))), "clear");
+}
+
+#[test]
+fn an_all_day_event_ending_on_its_start_day_blocks_that_day() {
+    // Some tools export a one-day event with DTEND equal to DTSTART; it means the day, not nothing.
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Christmas Eve\r\nDTSTART;VALUE=DATE:20261224\r\n\
+               DTEND;VALUE=DATE:20261224\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let calendar = BlackDayCalendar::from_ics(ics, Tz::UTC).unwrap();
+    assert_eq!(calendar.blackouts().len(), 1);
+    assert_eq!(
+        said(&calendar.verdict(utc("2026-12-24T15:00:00Z"))),
+        "blocked by Christmas Eve until 2026-12-25T00:00Z"
+    );
+    assert_eq!(said(&calendar.verdict(utc("2026-12-25T00:00:00Z"))), "clear");
 }
