@@ -109,9 +109,10 @@ impl ApproverSettings {
             );
         }
         let bake_minutes = self.bake_minutes.unwrap_or(defaults.bake_minutes);
-        if bake_minutes > MAX_BAKE_MINUTES {
+        if !bake_in_range(bake_minutes) {
             return Err(format!(
-                "CustomData `bake_minutes` is {bake_minutes}; at most {MAX_BAKE_MINUTES} (30 days)"
+                "CustomData `bake_minutes` is {bake_minutes}; give a number of minutes from 0 to {MAX_BAKE_MINUTES} \
+                 (30 days)"
             ));
         }
         let checks = match &self.checks {
@@ -164,12 +165,19 @@ mod tests {
             ..Default::default()
         };
         assert!(empty.watch(&defaults()).unwrap_err().contains("empty name"));
-        let long = ApproverSettings {
-            alarms: vec!["a".into()],
-            bake_minutes: Some(MAX_BAKE_MINUTES + 1.0),
-            ..Default::default()
-        };
-        assert!(long.watch(&defaults()).unwrap_err().contains("bake_minutes"));
+        // Out of range either way: a negative bake would skip the bake, a huge negative one would overflow.
+        for minutes in [MAX_BAKE_MINUTES + 1.0, -5.0, -1e300, 1e300] {
+            let out_of_range = ApproverSettings {
+                alarms: vec!["a".into()],
+                bake_minutes: Some(minutes),
+                ..Default::default()
+            };
+            let error = out_of_range.watch(&defaults()).unwrap_err();
+            assert!(
+                error.contains("`bake_minutes` is") && error.contains("from 0 to"),
+                "{minutes}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -125,6 +125,25 @@ impl ApprovalDesk {
         Ok(pending)
     }
 
+    /// The approval a notification names, as CodePipeline declares it: `None` unless the action notifies
+    /// `topic_arn` and is pending with the notification's token. Rules (`CustomData`) and timing come from the
+    /// declaration; the notification adds only its review link.
+    pub async fn as_declared(
+        &self,
+        notified: &ApprovalRequest,
+        topic_arn: &str,
+    ) -> Result<Option<ApprovalRequest>, Error> {
+        let pending = self.pending_approvals(&notified.pipeline, topic_arn).await?;
+        Ok(pending
+            .into_iter()
+            .find(|p| p.stage == notified.stage && p.action == notified.action && p.token == notified.token)
+            .map(|declared| ApprovalRequest {
+                source: notified.source,
+                review_link: notified.review_link.clone(),
+                ..declared
+            }))
+    }
+
     /// Whether `request` is still the pending approval (same token, in progress). A duplicate SNS delivery
     /// or a person's answer shows up here, before any decision is made or sent.
     pub async fn still_pending(&self, request: &ApprovalRequest) -> Result<bool, Error> {

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use desk::{ApprovalDesk, Carried};
-pub use expiry::settle_before_expiry;
+pub use expiry::{reject_unswept_hold, settle_before_expiry};
 pub use request::{ApprovalRequest, RequestSource, parse_expiry, parse_notification};
 pub use trigger::{Trigger, parse_trigger};
 
@@ -145,17 +145,28 @@ where
     Fut: Future<Output = Decision>,
 {
     let (approval, source) = (request.place(), request.source);
-    if !desk.still_pending(&request).await? {
-        tracing::info!(%approval, "already decided (by a person or an earlier delivery): nothing to do");
+    // A notification is only a hint: what the gate decides on (the action is this gate's, its token is the
+    // pending one, its CustomData) is read from CodePipeline, so a forged or stale message cannot choose the rules.
+    let pending = match source {
+        RequestSource::Notification => desk.as_declared(&request, &settings.topic_arn).await?,
+        RequestSource::Sweep => desk.still_pending(&request).await?.then_some(request),
+    };
+    let Some(request) = pending else {
+        tracing::info!(
+            %approval,
+            "already decided (by a person or an earlier delivery), or not an approval on this gate's topic: nothing \
+             to do"
+        );
         return Ok(Handled {
             approval,
             source,
             outcome: "already_decided",
             reason: "no longer pending".into(),
         });
-    }
+    };
     let expires = request.expires;
     let decision = settle_before_expiry(decide(request.clone()).await, expires, Utc::now(), settings.next_look());
+    let decision = reject_unswept_hold(decision, &request.pipeline, &settings.pipelines);
     let reason = decision.explanation().to_owned();
     let carried = desk.carry_out(&request, &decision).await?;
     let outcome = match &carried {

@@ -34,6 +34,11 @@ fn sns(token: &str, expires: chrono::DateTime<Utc>) -> Value {
 }
 
 fn state_with(pending_token: Option<&'static str>) -> Rule {
+    state_of("Health", pending_token)
+}
+
+/// `GetPipelineState` showing Bake/`action`'s latest run, pending with the token or succeeded.
+fn state_of(action: &'static str, pending_token: Option<&'static str>) -> Rule {
     mock!(Client::get_pipeline_state).then_output(move || {
         let mut execution = ActionExecution::builder()
             .last_status_change(AwsTime::from_secs(Utc::now().timestamp() - 600))
@@ -51,11 +56,53 @@ fn state_with(pending_token: Option<&'static str>) -> Rule {
                     .stage_name("Bake")
                     .action_states(
                         ActionState::builder()
-                            .action_name("Health")
+                            .action_name(action)
                             .latest_execution(execution.build())
                             .build(),
                     )
                     .build(),
+            )
+            .build()
+    })
+}
+
+/// `demo-app` declaring Bake/Health (a Manual approval on the gate's topic, with CustomData and the given
+/// timeout) and Bake/Someone-elses (on another topic).
+fn declared(timeout_minutes: Option<i32>) -> Rule {
+    let action = move |name: &str, topic: &str| {
+        ActionDeclaration::builder()
+            .name(name)
+            .action_type_id(
+                ActionTypeId::builder()
+                    .category(ActionCategory::Approval)
+                    .owner(ActionOwner::Aws)
+                    .provider("Manual")
+                    .version("1")
+                    .build()
+                    .unwrap(),
+            )
+            .configuration("NotificationArn", topic)
+            .configuration("CustomData", "{\"bake_minutes\": 30}")
+            .set_timeout_in_minutes(timeout_minutes)
+            .build()
+            .unwrap()
+    };
+    mock!(Client::get_pipeline).then_output(move || {
+        GetPipelineOutput::builder()
+            .pipeline(
+                PipelineDeclaration::builder()
+                    .name("demo-app")
+                    .role_arn("arn:role")
+                    .stages(
+                        StageDeclaration::builder()
+                            .name("Bake")
+                            .actions(action("Health", TOPIC))
+                            .actions(action("Someone-elses", "arn:aws:sns:us-east-1:123456789012:other"))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
             )
             .build()
     })
@@ -81,7 +128,11 @@ async fn a_pending_approval_is_answered_with_the_reason() {
                     == Some((ApprovalStatus::Approved, "all 3 alarms OK for 30 min".to_owned()))
         })
         .then_output(|| PutApprovalResultOutput::builder().build());
-    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
     let handled = handle(
         &desk,
         &settings(),
@@ -99,7 +150,11 @@ async fn a_duplicate_delivery_or_a_persons_answer_sends_nothing() {
     for pending in [None, Some("a-newer-token")] {
         let state = state_with(pending);
         let put = put_ok();
-        let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+        let desk = ApprovalDesk::new(mock_client!(
+            aws_sdk_codepipeline,
+            RuleMode::MatchAny,
+            [&declared(None), &state, &put]
+        ));
         let handled = handle(
             &desk,
             &settings(),
@@ -121,7 +176,11 @@ async fn a_race_lost_to_a_person_is_done_not_an_error() {
             InvalidApprovalTokenException::builder().message("used").build(),
         )
     });
-    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
     let handled = handle(
         &desk,
         &settings(),
@@ -139,7 +198,11 @@ async fn other_api_errors_fail_the_invocation() {
     let put = mock!(Client::put_approval_result).then_error(|| {
         PutApprovalResultError::ValidationException(ValidationException::builder().message("bad").build())
     });
-    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
     let err = handle(
         &desk,
         &settings(),
@@ -163,13 +226,19 @@ async fn hold_sends_nothing_until_the_last_look_before_expiry() {
             recheck_after: Utc::now() + Duration::minutes(20),
         })
     };
-    for (expires_in, expected, puts) in [(Duration::days(7), "held", 0), (Duration::minutes(4), "rejected", 1)] {
+    // The approval started waiting 10 minutes ago: the declared timeout decides when it expires (the
+    // notification's own `expires` is not trusted).
+    for (timeout, expected, puts) in [(None, "held", 0), (Some(14), "rejected", 1)] {
         let state = state_with(Some("tok-1"));
         let put = mock!(Client::put_approval_result)
             .match_requests(|r| r.result().is_some_and(|res| res.status() == &ApprovalStatus::Rejected))
             .then_output(|| PutApprovalResultOutput::builder().build());
-        let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
-        let handled = handle(&desk, &settings(), &sns("tok-1", Utc::now() + expires_in), hold)
+        let desk = ApprovalDesk::new(mock_client!(
+            aws_sdk_codepipeline,
+            RuleMode::MatchAny,
+            [&declared(timeout), &state, &put]
+        ));
+        let handled = handle(&desk, &settings(), &sns("tok-1", Utc::now() + Duration::days(7)), hold)
             .await
             .unwrap();
         assert_eq!(handled[0].outcome, expected);
@@ -179,42 +248,7 @@ async fn hold_sends_nothing_until_the_last_look_before_expiry() {
 
 #[tokio::test]
 async fn the_sweep_answers_only_the_approvals_on_the_gates_topic() {
-    let action = |name: &str, topic: &str| {
-        ActionDeclaration::builder()
-            .name(name)
-            .action_type_id(
-                ActionTypeId::builder()
-                    .category(ActionCategory::Approval)
-                    .owner(ActionOwner::Aws)
-                    .provider("Manual")
-                    .version("1")
-                    .build()
-                    .unwrap(),
-            )
-            .configuration("NotificationArn", topic)
-            .configuration("CustomData", "{\"bake_minutes\": 30}")
-            .build()
-            .unwrap()
-    };
-    let pipeline = mock!(Client::get_pipeline).then_output(move || {
-        GetPipelineOutput::builder()
-            .pipeline(
-                PipelineDeclaration::builder()
-                    .name("demo-app")
-                    .role_arn("arn:role")
-                    .stages(
-                        StageDeclaration::builder()
-                            .name("Bake")
-                            .actions(action("Health", TOPIC))
-                            .actions(action("Someone-elses", "arn:aws:sns:us-east-1:123456789012:other"))
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-    });
+    let pipeline = declared(None);
     let state = state_with(Some("tok-9"));
     let put = mock!(Client::put_approval_result)
         .match_requests(|r| r.action_name() == Some("Health") && r.token() == Some("tok-9"))
@@ -249,7 +283,11 @@ async fn the_sweep_answers_only_the_approvals_on_the_gates_topic() {
 async fn malformed_events_fail_before_any_call() {
     let state = state_with(Some("tok-1"));
     let put = put_ok();
-    let desk = ApprovalDesk::new(mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&state, &put]));
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
     let err = handle(&desk, &settings(), &json!({"what": "is this"}), approve)
         .await
         .unwrap_err();
@@ -280,4 +318,93 @@ fn settings_from_env() {
             .to_string()
             .contains("GATE_TOPIC_ARN")
     );
+}
+
+#[tokio::test]
+async fn a_notification_is_decided_on_the_declared_action_not_on_the_message() {
+    // The message claims other rules; the gate decides with the declaration's CustomData.
+    let state = state_with(Some("tok-1"));
+    let put = put_ok();
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
+    let mut event = sns("tok-1", Utc::now() + Duration::days(7));
+    let mut message: Value = serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    message["approval"]["customData"] = json!("{\"bake_minutes\": 0}");
+    event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+    let seen = std::sync::Mutex::new(None);
+    handle(&desk, &settings(), &event, |request: ApprovalRequest| {
+        *seen.lock().unwrap() = request.custom_data.clone();
+        approve(request)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen.lock().unwrap().as_deref(), Some("{\"bake_minutes\": 30}"));
+    assert_eq!(put.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_notification_for_an_action_on_another_topic_is_not_answered() {
+    // A message naming an approval this gate does not own (a forged or misrouted notification) decides nothing.
+    let message = json!({"region": "us-east-1", "approval": {"pipelineName": "demo-app", "stageName": "Bake",
+        "actionName": "Someone-elses", "token": "tok-1", "expires": "2026-11-29T03:10Z"}});
+    let mut event = sns("tok-1", Utc::now() + Duration::days(7));
+    event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+    let state = state_of("Someone-elses", Some("tok-1"));
+    let put = put_ok();
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
+    let decided = std::sync::atomic::AtomicBool::new(false);
+    let handled = handle(&desk, &settings(), &event, |request: ApprovalRequest| {
+        decided.store(true, std::sync::atomic::Ordering::SeqCst);
+        approve(request)
+    })
+    .await
+    .unwrap();
+    assert_eq!(handled[0].outcome, "already_decided");
+    assert!(
+        !decided.load(std::sync::atomic::Ordering::SeqCst),
+        "the gate was not asked"
+    );
+    assert_eq!(put.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_hold_outside_the_swept_pipelines_is_rejected_with_the_reason() {
+    let hold = |_: ApprovalRequest| {
+        std::future::ready(Decision::Hold {
+            reason: "bake 10/30 min".into(),
+            recheck_after: Utc::now() + Duration::minutes(20),
+        })
+    };
+    let state = state_with(Some("tok-1"));
+    let put = mock!(Client::put_approval_result)
+        .match_requests(|r| {
+            r.result().is_some_and(|res| {
+                res.status() == &ApprovalStatus::Rejected
+                    && res
+                        .summary()
+                        .starts_with("the gate's sweep does not look into pipeline `demo-app`")
+            })
+        })
+        .then_output(|| PutApprovalResultOutput::builder().build());
+    let desk = ApprovalDesk::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&declared(None), &state, &put]
+    ));
+    let unswept = GateSettings {
+        pipelines: Vec::new(),
+        ..settings()
+    };
+    let handled = handle(&desk, &unswept, &sns("tok-1", Utc::now() + Duration::days(7)), hold)
+        .await
+        .unwrap();
+    assert_eq!(handled[0].outcome, "rejected");
+    assert_eq!(put.num_calls(), 1);
 }
