@@ -7,74 +7,200 @@
 //! - The SDK prints the identity it signs with (the credentials' access key id; it redacts the secret) at DEBUG and
 //!   TRACE, in its orchestrator's endpoint and auth steps and in its signer: `aws_smithy_runtime` and `aws_sigv4`
 //!   are capped at INFO. Their retries and timeouts still surface as the calls' errors.
+//!
+//! The caps are a filter of their own, and a span or event is logged only when both it and the configured
+//! `EnvFilter` let it through: no directive, however specific (`aws_smithy_runtime::client=trace`,
+//! `[{body}]=trace`), can lift them.
 
-use lambda_runtime::tracing::subscriber::EnvFilter;
-use lambda_runtime::tracing::subscriber::filter::LevelFilter;
+use lambda_runtime::tracing::subscriber::filter::{self, FilterExt, LevelFilter};
+use lambda_runtime::tracing::subscriber::fmt::{self, MakeWriter};
+use lambda_runtime::tracing::subscriber::layer::{Filter, Layer, SubscriberExt};
+use lambda_runtime::tracing::subscriber::registry::LookupSpan;
+use lambda_runtime::tracing::subscriber::util::SubscriberInitExt;
+use lambda_runtime::tracing::subscriber::{EnvFilter, Registry};
+use lambda_runtime::tracing::{Dispatch, Metadata, Subscriber};
 
-/// Each capped target and the most verbose level it may log at.
+/// Each capped target and the most verbose level it may log at. A cap covers every target that starts with it
+/// (as an `EnvFilter` directive's target does), so `aws_smithy_runtime` covers `aws_smithy_runtime::client::…`.
 pub const CAPS: [(&str, LevelFilter); 3] = [
     ("lambda_runtime::layers::api_response", LevelFilter::DEBUG),
     ("aws_smithy_runtime", LevelFilter::INFO),
     ("aws_sigv4", LevelFilter::INFO),
 ];
 
-/// The filter: the configured level and directives, then the caps (the most specific directive wins). A cap is
-/// added only when something is configured more verbose than it, so a cap never makes a target louder.
-pub fn filter(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> EnvFilter {
+/// Whether the caps let a span or event through: not when its target is capped at a less verbose level.
+pub fn within_caps(metadata: &Metadata<'_>) -> bool {
+    CAPS.iter()
+        .filter(|(target, _)| metadata.target().starts_with(target))
+        .all(|(_, cap)| *cap >= *metadata.level())
+}
+
+/// The configured level and directives, as they were given (the caps are not in it).
+pub fn configured(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> EnvFilter {
     let level = aws_lambda_log_level
         .or(rust_log)
         .and_then(|l| l.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    let directives = rust_log.unwrap_or_default();
-    let filter = EnvFilter::builder()
+    EnvFilter::builder()
         .with_default_directive(level.into())
-        .parse_lossy(directives);
-    let most_verbose = filter.max_level_hint();
-    CAPS.iter()
-        .filter(|(_, cap)| most_verbose.is_none_or(|most| most > *cap))
-        .filter_map(|(target, cap)| format!("{target}={cap}").parse().ok())
-        .fold(filter, EnvFilter::add_directive)
+        .parse_lossy(rust_log.unwrap_or_default())
+}
+
+/// The filter: the configured one and the caps, both of which must let a span or event through.
+pub fn filter<S>(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> impl Filter<S> + Send + Sync + 'static
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    // The caps never make anything more verbose, so the configured filter's level hint stands.
+    let caps = filter::filter_fn(within_caps).with_max_level_hint(LevelFilter::TRACE);
+    configured(aws_lambda_log_level, rust_log).and(caps)
+}
+
+/// The subscriber `init` installs, writing to `writer`.
+fn dispatch<W>(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>, json: bool, writer: W) -> Dispatch
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter = filter(aws_lambda_log_level, rust_log);
+    let layer = fmt::layer().with_target(false).without_time().with_writer(writer);
+    if json {
+        Dispatch::new(Registry::default().with(layer.json().with_filter(filter)))
+    } else {
+        Dispatch::new(Registry::default().with(layer.with_filter(filter)))
+    }
 }
 
 pub fn init() {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let filter = filter(env("AWS_LAMBDA_LOG_LEVEL").as_deref(), env("RUST_LOG").as_deref());
-    let subscriber = lambda_runtime::tracing::subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter);
-    if env("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")) {
-        subscriber.json().init();
-    } else {
-        subscriber.init();
-    }
+    let json = env("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    dispatch(
+        env("AWS_LAMBDA_LOG_LEVEL").as_deref(),
+        env("RUST_LOG").as_deref(),
+        json,
+        std::io::stdout,
+    )
+    .init();
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
 
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What the installed subscriber writes for one event of each kind, at each level, from the capped targets
+    /// and from ours.
+    fn logged(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>, json: bool) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let dispatch = dispatch(aws_lambda_log_level, rust_log, json, move || writer.clone());
+        tracing::dispatcher::with_default(&dispatch, || {
+            const SMITHY: &str = "aws_smithy_runtime::client::orchestrator";
+            tracing::trace!(target: SMITHY, access_key_id = "AKIDSMITHYTRACE", "smithy-trace");
+            tracing::debug!(target: SMITHY, access_key_id = "AKIDSMITHYDEBUG", "smithy-debug");
+            tracing::info!(target: SMITHY, "smithy-info");
+            const SIGV4: &str = "aws_sigv4::http_request";
+            tracing::trace!(target: SIGV4, "sigv4-trace");
+            tracing::debug!(target: SIGV4, "sigv4-debug");
+            tracing::info!(target: SIGV4, "sigv4-info");
+            const RAW: &str = "lambda_runtime::layers::api_response";
+            tracing::trace!(target: RAW, body = "RAW-EVENT-BODY", "raw JSON event received from Lambda");
+            tracing::debug!(target: RAW, "api-response-debug");
+            const OURS: &str = "hooks::handler";
+            let span = tracing::trace_span!(target: SIGV4, "sign", access_key_id = "AKIDSPAN");
+            let _entered = span.enter();
+            tracing::trace!(target: OURS, "ours-trace");
+            tracing::debug!(target: OURS, "ours-debug");
+            tracing::info!(target: OURS, "ours-info");
+        });
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
     #[test]
-    fn raw_events_and_sdk_identities_never_reach_the_logs() {
-        let directive = |(target, cap): &(&str, LevelFilter)| format!("{target}={cap}");
-        for (level, rust_log) in [
+    fn no_setting_lifts_the_caps() {
+        let hostile = [
             (None, Some("trace")),
             (Some("TRACE"), None),
-            (None, Some("info,lambda_runtime=trace")),
-            (None, Some("info,aws_smithy_runtime=trace,aws_sigv4=trace")),
-        ] {
-            let shown = filter(level, rust_log).to_string();
-            for cap in CAPS.iter().map(directive) {
-                assert!(shown.contains(&cap), "{level:?} {rust_log:?}: {cap} not in {shown}");
+            (Some("TRACE"), Some("trace")),
+            (None, Some("info,hooks=trace,aws_smithy_runtime::client=trace")),
+            (
+                None,
+                Some("info,hooks=trace,aws_smithy_runtime::client::orchestrator=trace"),
+            ),
+            (
+                None,
+                Some("info,hooks=trace,aws_sigv4::http_request=trace,aws_sigv4=trace"),
+            ),
+            (
+                None,
+                Some("info,hooks=trace,lambda_runtime::layers::api_response=trace"),
+            ),
+            (None, Some("info,hooks=trace,[{body}]=trace,[{access_key_id}]=trace")),
+            (
+                None,
+                Some("info,hooks=trace,[sign]=trace,aws_smithy_runtime=trace,aws_sigv4=trace"),
+            ),
+        ];
+        for (level, rust_log) in hostile {
+            for json in [false, true] {
+                let logs = logged(level, rust_log, json);
+                let case = format!("{level:?} {rust_log:?} json={json}:\n{logs}");
+                for hidden in [
+                    "smithy-trace",
+                    "smithy-debug",
+                    "AKIDSMITHY",
+                    "sigv4-trace",
+                    "sigv4-debug",
+                    "AKIDSPAN",
+                    "RAW-EVENT-BODY",
+                    "raw JSON event",
+                ] {
+                    assert!(!logs.contains(hidden), "{hidden} logged for {case}");
+                }
+                for shown in ["smithy-info", "sigv4-info", "ours-trace", "ours-debug", "ours-info"] {
+                    assert!(logs.contains(shown), "{shown} not logged for {case}");
+                }
             }
         }
-        // At DEBUG only the SDK's caps are needed; at INFO none: a cap never raises a target's level.
-        let debug = filter(None, Some("debug")).to_string();
+    }
+
+    #[test]
+    fn the_caps_change_nothing_else() {
+        // At TRACE everything outside the caps is logged, and a capped target still logs at its cap.
+        let everything = logged(None, Some("trace"), false);
+        assert!(everything.contains("api-response-debug"), "{everything}");
+        // The configured level and directives work as before, and a cap never makes a target louder.
+        let default = logged(None, None, false);
+        for (shown, expected) in [
+            ("ours-info", true),
+            ("ours-debug", false),
+            ("smithy-info", true),
+            ("api-response-debug", false),
+        ] {
+            assert_eq!(default.contains(shown), expected, "{shown}: {default}");
+        }
+        let scoped = logged(None, Some("warn,hooks=debug,aws_smithy_runtime=error"), false);
         assert!(
-            debug.contains("aws_smithy_runtime=info") && !debug.contains("api_response"),
-            "{debug}"
+            scoped.contains("ours-debug") && !scoped.contains("ours-trace"),
+            "{scoped}"
         );
-        let default = filter(None, None).to_string();
-        assert_eq!(default, "info", "{default}");
+        assert!(
+            !scoped.contains("smithy-info") && !scoped.contains("sigv4-info"),
+            "{scoped}"
+        );
     }
 }

@@ -41,13 +41,28 @@ pub enum Verdict {
     Permanent,
 }
 
+/// The longest `Retry-After` taken as said; any longer is this long. Far beyond any invocation's deadline (Lambda
+/// allows 15 minutes), so a longer wait ends the attempts the same way, and no wait can overflow an `Instant`.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// `Retry-After` in seconds (the form Slack sends), capped at [`MAX_RETRY_AFTER`], however many digits it has;
+/// 1 second when absent or not a number.
+fn retry_after(value: Option<&str>) -> Duration {
+    let Some(digits) = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return Duration::from_secs(1);
+    };
+    // Too many digits for a u64 is still a number, just a very large one.
+    let seconds = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Duration::from_secs(seconds).min(MAX_RETRY_AFTER)
+}
+
 pub fn classify(status: u16, retry_after: Option<&str>) -> Verdict {
     match status {
         200..=299 => Verdict::Delivered,
-        429 => {
-            let seconds = retry_after.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1);
-            Verdict::RetryAfter(Duration::from_secs(seconds))
-        }
+        429 => Verdict::RetryAfter(self::retry_after(retry_after)),
         500..=599 => Verdict::Retry,
         _ => Verdict::Permanent,
     }
@@ -153,7 +168,9 @@ impl SlackClient {
             if attempts >= self.policy.max_attempts {
                 break;
             }
-            if Instant::now() + wait + Duration::from_secs(1) > deadline {
+            // A wait no `Instant` can hold passes any deadline.
+            let resume = Instant::now().checked_add(wait.saturating_add(Duration::from_secs(1)));
+            if resume.is_none_or(|resume| resume > deadline) {
                 last_problem.push_str(&format!("; waiting {wait:?} more would pass the function's deadline"));
                 break;
             }
@@ -205,6 +222,13 @@ mod tests {
             (429, Some("3"), Verdict::RetryAfter(Duration::from_secs(3))),
             (429, None, Verdict::RetryAfter(Duration::from_secs(1))),
             (429, Some("soon"), Verdict::RetryAfter(Duration::from_secs(1))),
+            (429, Some(" 120 "), Verdict::RetryAfter(Duration::from_secs(120))),
+            (429, Some("18446744073709551615"), Verdict::RetryAfter(MAX_RETRY_AFTER)),
+            (
+                429,
+                Some("99999999999999999999999999"),
+                Verdict::RetryAfter(MAX_RETRY_AFTER),
+            ),
             (500, None, Verdict::Retry),
             (503, None, Verdict::Retry),
             (400, None, Verdict::Permanent),
@@ -215,6 +239,73 @@ mod tests {
         for (status, retry_after, expected) in cases {
             assert_eq!(classify(status, retry_after), expected, "HTTP {status} {retry_after:?}");
         }
+    }
+
+    /// A webhook on 127.0.0.1 that answers every request with `response`, counting the requests.
+    fn webhook_answering(response: &'static str) -> (Webhook, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicU32, Ordering};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/services/T000/B000/SECRET", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                // Read the whole request before answering, so closing never resets the connection.
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let _ = reader.read_exact(&mut vec![0; length]);
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        (Webhook::parse("test", &url).unwrap(), requests)
+    }
+
+    #[tokio::test]
+    async fn a_huge_retry_after_ends_the_attempts_with_an_error() {
+        let (webhook, requests) = webhook_answering(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 18446744073709551615\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        let client = SlackClient::new(RetryPolicy::default()).unwrap();
+        let message = SlackMessage::new("hello", vec![]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let started = Instant::now();
+        let err = client.post("alerts", &webhook, &message, deadline).await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let Error::SlackUnavailable {
+            route,
+            attempts,
+            last_problem,
+            ..
+        } = err
+        else {
+            panic!("not SlackUnavailable: {err:?}")
+        };
+        assert_eq!((route.as_str(), attempts), ("alerts", 1));
+        assert!(
+            last_problem.contains("HTTP 429") && last_problem.contains("would pass the function's deadline"),
+            "{last_problem}"
+        );
+        assert!(!last_problem.contains("SECRET"), "{last_problem}");
     }
 
     #[test]
