@@ -588,7 +588,9 @@ fn sample_events_are_jobs_the_runner_can_plan() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     };
-    let now = chrono::Utc::now();
+    // The continuation sample's soak started at 1795000000000 and ran its fifth round 4 min later: plan it 5 min in
+    // (a token from a soak that started much earlier than its length allows is refused).
+    let now = chrono::DateTime::from_timestamp(1_795_000_300, 0).unwrap();
     let planned = |job: &RunnerJob| {
         assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
         plan(

@@ -95,7 +95,8 @@ pub enum Mode {
 }
 
 /// Reads the action's `UserParameters` and the job's continuation token; a job that cannot run gets its result
-/// here (a `ConfigurationError` naming the field, or a `JobFailed` for a token this runner cannot read). A suite in
+/// here (a `ConfigurationError` naming the field, or a `JobFailed` for a token this runner cannot read or cannot
+/// have written for this soak by `now`, see [`Progress::decode_for`]). A suite in
 /// the input artifact is read afterwards, at the edge (see `artifact`).
 pub fn plan(
     user_parameters: Option<&str>,
@@ -110,7 +111,7 @@ pub fn plan(
             soak,
             progress: Progress::start(job_id, now),
         },
-        (Some(soak), Some(token)) => match Progress::decode(token) {
+        (Some(soak), Some(token)) => match Progress::decode_for(token, &soak, now) {
             Ok(progress) => Mode::Soak { soak, progress },
             Err(problem) => return Err(JobResult::job_failed(problem, None)),
         },
@@ -183,12 +184,13 @@ pub fn soak_continuation(progress: &Progress, soak: &Soak, now: DateTime<Utc>) -
     }
 }
 
-/// The soak's one verdict, once it is over.
+/// The soak's one verdict, once it is over: a pass needs at least one passed round, whatever the settings allow.
 pub fn soak_verdict(progress: &Progress, soak: &Soak) -> JobResult {
     let took = progress
         .last_round_at()
         .map_or_else(chrono::Duration::zero, |last| last - progress.started_at());
-    if progress.rounds > 0 && progress.failed_rounds <= soak.max_failed_rounds {
+    let passed_rounds = progress.rounds.saturating_sub(progress.failed_rounds);
+    if passed_rounds >= 1 && progress.failed_rounds <= soak.max_failed_rounds {
         let mut output_variables = BTreeMap::from([
             ("passed".to_owned(), progress.checks_passed.to_string()),
             ("failed".to_owned(), progress.checks_failed.to_string()),
@@ -211,6 +213,9 @@ pub fn soak_verdict(progress: &Progress, soak: &Soak) -> JobResult {
         };
     }
     let mut message = format!("Soak failed: {} over {}.", counts(progress, soak), minutes(took));
+    if passed_rounds == 0 {
+        message.push_str(" No round passed: a soak passes only with at least one passed round.");
+    }
     if let Some(first) = &progress.first_failure {
         let _ = write!(message, "\nFirst failed {first}");
     }
@@ -265,8 +270,9 @@ mod tests {
         };
         assert_eq!((progress.run_id.as_str(), progress.rounds), (JOB, 0));
 
-        let mut going = Progress::start("first-job", now);
+        let mut going = Progress::start("first-job", now - chrono::Duration::seconds(180));
         going.rounds = 3;
+        going.last_round_at_ms = Some((now - chrono::Duration::seconds(60)).timestamp_millis());
         let Mode::Soak { progress, .. } = plan(Some(&soaked), Some(&going.encode()), JOB, now).unwrap().mode else {
             panic!("a soak")
         };
@@ -290,6 +296,13 @@ mod tests {
     fn jobs_that_cannot_run_get_their_result_from_the_plan() {
         let now = Utc::now();
         let soaked = format!(r#"{{"soak": {{"every_seconds": 60, "for_minutes": 5}}, {SUITE}}}"#);
+        let ms = |s: i64| (now + chrono::Duration::seconds(s)).timestamp_millis();
+        let over = format!(
+            r#"{{"v":1,"run":"x","t0":{},"last":{},"r":5,"fr":0,"p":5,"f":0}}"#,
+            ms(-300),
+            ms(0)
+        );
+        let future = format!(r#"{{"v":1,"run":"x","t0":{},"r":0,"fr":0,"p":0,"f":0}}"#, ms(3600));
         // (UserParameters, token, failure type, text)
         let cases = [
             (
@@ -304,7 +317,26 @@ mod tests {
                 FailureKind::ConfigurationError,
                 "`suite_from_artifact` `../smoke.json` is not a relative path",
             ),
-            (soaked, Some("garbage"), FailureKind::JobFailed, "continuation token"),
+            (
+                soaked.clone(),
+                Some("garbage"),
+                FailureKind::JobFailed,
+                "continuation token",
+            ),
+            // Tokens this soak cannot have written: no time, over with no round run here, a start in the future.
+            (
+                soaked.clone(),
+                Some(r#"{"v":1,"run":"x","t0":9223372036854775807,"r":0,"fr":0,"p":0,"f":0}"#),
+                FailureKind::JobFailed,
+                "continuation token is not the progress of this soak this runner wrote: its start",
+            ),
+            (
+                soaked.clone(),
+                Some(over.as_str()),
+                FailureKind::JobFailed,
+                "it says the soak is already over (5 round(s), 0 failed)",
+            ),
+            (soaked, Some(future.as_str()), FailureKind::JobFailed, "is after now"),
             (
                 format!("{{{SUITE}}}"),
                 Some("{}"),
@@ -380,6 +412,46 @@ mod tests {
         };
         assert!(message.chars().count() <= MESSAGE_MAX_CHARS);
         assert!(message.contains("more"), "{message}");
+    }
+
+    #[test]
+    fn a_soak_passes_only_with_a_passed_round_and_few_enough_failed() {
+        let t0 = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        // (rounds, failed rounds, at most failed, passes)
+        let cases = [
+            (3, 0, 0, true),
+            (5, 4, 4, true),
+            (4, 1, 0, false),
+            (0, 0, 0, false),
+            (0, 0, 5, false),
+            // Every round failed: never a pass, whatever the settings allow.
+            (5, 5, 5, false),
+            (1, 1, u32::MAX, false),
+            // More failed than run (a token this runner did not write): never a pass.
+            (1, 3, 5, false),
+        ];
+        for (rounds, failed_rounds, allowed, passes) in cases {
+            let soak = Soak {
+                every: Duration::from_secs(60),
+                length: Duration::from_secs(300),
+                max_failed_rounds: allowed,
+            };
+            let mut progress = Progress::start(JOB, t0);
+            progress.rounds = rounds;
+            progress.failed_rounds = failed_rounds;
+            let verdict = soak_verdict(&progress, &soak);
+            let case = format!("{rounds} rounds, {failed_rounds} failed, at most {allowed}: {verdict:?}");
+            match verdict {
+                JobResult::Success { .. } => assert!(passes, "{case}"),
+                JobResult::Failure { kind, ref message, .. } => {
+                    assert!(!passes, "{case}");
+                    assert_eq!(kind, FailureKind::JobFailed, "{case}");
+                    let none_passed = rounds <= failed_rounds;
+                    assert_eq!(message.contains("No round passed"), none_passed, "{case}");
+                }
+                JobResult::Continue { .. } => panic!("{case}"),
+            }
+        }
     }
 
     #[test]

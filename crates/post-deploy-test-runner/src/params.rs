@@ -30,12 +30,21 @@ pub struct Parameters {
 }
 
 /// "Run the suite every `every` for `length`": rounds continue across invocations through continuation tokens,
-/// and the soak fails as soon as more than `max_failed_rounds` rounds failed.
+/// and the soak fails as soon as more than `max_failed_rounds` rounds failed (always fewer than it plans, see
+/// [`Soak::planned_rounds`], so a soak never passes with every round failed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Soak {
     pub every: Duration,
     pub length: Duration,
     pub max_failed_rounds: u32,
+}
+
+impl Soak {
+    /// The rounds the soak plans: one at its start, then one every `every` while within its length (fewer run if
+    /// rounds start late).
+    pub fn planned_rounds(&self) -> u128 {
+        self.length.as_millis().div_ceil(self.every.as_millis().max(1))
+    }
 }
 
 #[derive(Deserialize)]
@@ -153,11 +162,28 @@ fn parse_soak(value: Value) -> Result<Soak, Vec<FieldError>> {
             "shorten every_seconds, lengthen for_minutes, or drop `soak` for a single run",
         )]);
     }
-    Ok(Soak {
+    let soak = Soak {
         every,
         length,
         max_failed_rounds: setting.max_failed_rounds,
-    })
+    };
+    let planned = soak.planned_rounds();
+    let allowed = setting.max_failed_rounds;
+    if u128::from(allowed) >= planned {
+        return Err(vec![FieldError::new(
+            "soak.max_failed_rounds",
+            format!(
+                "is {allowed}, but the soak plans only {planned} round(s) (every {} s for {minutes} min): it would \
+                 pass with every round failed",
+                every.as_secs()
+            ),
+            format!(
+                "use at most {} (fewer failed rounds than the soak plans), or lengthen for_minutes",
+                planned - 1
+            ),
+        )]);
+    }
+    Ok(soak)
 }
 
 /// Names the field of a shape error: serde reports a missing field at its parent's path.
@@ -229,6 +255,24 @@ mod tests {
             })
         );
         assert!(artifact.soak.is_some());
+
+        // At most one fewer failed round than planned: ceil(length / every) rounds, a partial interval included.
+        for (soak, planned, most) in [
+            (
+                r#"{"every_seconds": 60, "for_minutes": 5, "max_failed_rounds": 4}"#,
+                5,
+                4,
+            ),
+            (
+                r#"{"every_seconds": 7, "for_minutes": 0.5, "max_failed_rounds": 4}"#,
+                5,
+                4,
+            ),
+            (r#"{"every_seconds": 60, "for_minutes": 1}"#, 1, 0),
+        ] {
+            let soak = parse(Some(&with(&format!(r#""soak": {soak}"#)))).unwrap().soak.unwrap();
+            assert_eq!((soak.planned_rounds(), soak.max_failed_rounds), (planned, most));
+        }
     }
 
     #[test]
@@ -270,6 +314,36 @@ mod tests {
                 Some(with(r#""soak": {"every_seconds": 600, "for_minutes": 5}"#)),
                 "soak.every_seconds",
                 "only one round would run",
+            ),
+            // A soak may not allow as many failed rounds as it plans: it would pass with every round failed.
+            (
+                Some(with(
+                    r#""soak": {"every_seconds": 60, "for_minutes": 5, "max_failed_rounds": 5}"#,
+                )),
+                "soak.max_failed_rounds",
+                "plans only 5 round(s) (every 60 s for 5 min): it would pass with every round failed. Fix: use \
+                 at most 4",
+            ),
+            (
+                Some(with(
+                    r#""soak": {"every_seconds": 60, "for_minutes": 5, "max_failed_rounds": 4000000000}"#,
+                )),
+                "soak.max_failed_rounds",
+                "is 4000000000",
+            ),
+            (
+                Some(with(
+                    r#""soak": {"every_seconds": 7, "for_minutes": 0.5, "max_failed_rounds": 5}"#,
+                )),
+                "soak.max_failed_rounds",
+                "plans only 5 round(s)",
+            ),
+            (
+                Some(with(
+                    r#""soak": {"every_seconds": 60, "for_minutes": 1, "max_failed_rounds": 1}"#,
+                )),
+                "soak.max_failed_rounds",
+                "use at most 0",
             ),
             (
                 Some(with(r#""soak": {"every_seconds": 5, "for_minutes": 1, "rounds": 3}"#)),

@@ -42,18 +42,23 @@ fn chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
+/// `at` plus `d`, at most the last time there is (never a panic, whatever a token says).
+fn after(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    at.checked_add_signed(chrono(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// When the next round is due: at the soak's start, then `every` after the previous round started.
 pub fn next_due(soak: &Soak, progress: &Progress) -> DateTime<Utc> {
     match progress.last_round_at() {
         None => progress.started_at(),
-        Some(last) => last + chrono(soak.every),
+        Some(last) => after(last, soak.every),
     }
 }
 
 /// Whether the soak is over: more failed rounds than allowed, or no further round starts within its length.
 pub fn is_over(soak: &Soak, progress: &Progress) -> bool {
     progress.failed_rounds > soak.max_failed_rounds
-        || (progress.rounds > 0 && next_due(soak, progress) >= progress.started_at() + chrono(soak.length))
+        || (progress.rounds > 0 && next_due(soak, progress) >= after(progress.started_at(), soak.length))
 }
 
 pub fn next_step(soak: &Soak, progress: &Progress, clock: &Clock) -> Step {
@@ -64,7 +69,11 @@ pub fn next_step(soak: &Soak, progress: &Progress, clock: &Clock) -> Step {
         return Step::Continue;
     }
     let due = next_due(soak, progress);
-    let fits = |start: DateTime<Utc>| start + chrono(clock.worst_round) <= clock.deadline;
+    let fits = |start: DateTime<Utc>| {
+        start
+            .checked_add_signed(chrono(clock.worst_round))
+            .is_some_and(|end| end <= clock.deadline)
+    };
     if due <= clock.now {
         return if clock.rounds_here == 0 || fits(clock.now) {
             Step::Run
@@ -270,6 +279,33 @@ mod tests {
             };
             assert_eq!(next_step(&soak, &progress, &clock), expected, "case {i}");
         }
+    }
+
+    #[test]
+    fn times_at_the_end_of_the_calendar_never_panic() {
+        let end = DateTime::<Utc>::MAX_UTC;
+        let every_minute_for_30 = soak(60, 30, 0);
+        let mut at_the_end = progress(end, 0, 0, None);
+        at_the_end.rounds = 1;
+        at_the_end.last_round_at_ms = Some(end.timestamp_millis());
+        assert_eq!(next_due(&every_minute_for_30, &at_the_end), end);
+        let clock = Clock {
+            now: end,
+            deadline: end,
+            worst_round: Duration::MAX,
+            rounds_here: 1,
+        };
+        assert_eq!(next_step(&every_minute_for_30, &at_the_end, &clock), Step::Finish);
+
+        // A round that cannot end before the calendar does never fits.
+        let fresh = progress(end - chrono::Duration::seconds(5), 0, 0, None);
+        let clock = Clock {
+            now: end - chrono::Duration::seconds(5),
+            deadline: end,
+            worst_round: Duration::from_secs(60),
+            rounds_here: 1,
+        };
+        assert_eq!(next_step(&every_minute_for_30, &fresh, &clock), Step::Continue);
     }
 
     #[test]

@@ -11,15 +11,23 @@
 //! first failed round's report, shortened so the token always fits.
 
 use checks::SuiteReport;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use hooks_common::text::truncate;
 use serde::{Deserialize, Serialize};
+
+use crate::params::Soak;
+use crate::soak;
 
 /// CodePipeline's limit on `continuationToken`.
 pub const MAX_TOKEN_CHARS: usize = 2048;
 /// The longest first-failure report a token starts with (it is cut further if the token would not fit).
 pub const FIRST_FAILURE_MAX_CHARS: usize = 1200;
 const VERSION: u8 = 1;
+/// How much longer than its length a soak may have been running when a continuation reads its token: far beyond
+/// any real pause between invocations (CodePipeline gives up on an action's job chain after a day).
+pub const START_MARGIN: TimeDelta = TimeDelta::hours(24);
+/// How far ahead of this invocation's clock the invocation that wrote a token may have been.
+const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(5);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -49,8 +57,13 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
+/// A token's time; one out of range reads as 1970 (never for a token [`Progress::decode_for`] accepted).
 fn time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn shown(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl Progress {
@@ -80,13 +93,15 @@ impl Progress {
 
     /// Adds one round that started at `at`; the first failed round's report is kept (shortened).
     pub fn record(&mut self, report: &SuiteReport, at: DateTime<Utc>) {
-        self.rounds += 1;
+        self.rounds = self.rounds.saturating_add(1);
         self.last_round_at_ms = Some(millis(at));
-        self.checks_passed += report.passed as u64;
-        self.checks_failed += (report.total() - report.passed) as u64;
+        self.checks_passed = self.checks_passed.saturating_add(report.passed as u64);
+        self.checks_failed = self
+            .checks_failed
+            .saturating_add((report.total() - report.passed) as u64);
         self.worst_p95_ms = self.worst_p95_ms.max(report.latency.p95_ms);
         if !report.passed() {
-            self.failed_rounds += 1;
+            self.failed_rounds = self.failed_rounds.saturating_add(1);
             if self.first_failure.is_none() {
                 let heading = format!("round {} at {} UTC: ", self.rounds, at.format("%H:%M:%S"));
                 let room = FIRST_FAILURE_MAX_CHARS.saturating_sub(heading.chars().count());
@@ -128,6 +143,75 @@ impl Progress {
             ));
         }
         Ok(progress)
+    }
+
+    /// Reads the token of a running `soak` as of `now`, refusing one this runner cannot have written for it: a
+    /// start that is no time, in the future, or longer ago than the soak's length plus [`START_MARGIN`]; a last
+    /// round before the start or in the future (or missing after rounds, or present before any); more failed
+    /// rounds than rounds; or a soak that is already over (this runner never hands one over).
+    pub fn decode_for(token: &str, soak: &Soak, now: DateTime<Utc>) -> Result<Progress, String> {
+        let progress = Progress::decode(token)?;
+        progress.check(soak, now).map_err(|problem| {
+            format!("the continuation token is not the progress of this soak this runner wrote: {problem}")
+        })?;
+        Ok(progress)
+    }
+
+    fn check(&self, soak: &Soak, now: DateTime<Utc>) -> Result<(), String> {
+        let latest = now.checked_add_signed(CLOCK_SKEW).unwrap_or(now);
+        let t0 = DateTime::from_timestamp_millis(self.started_at_ms)
+            .ok_or_else(|| format!("its start (t0 {} ms) is not a time", self.started_at_ms))?;
+        if t0 > latest {
+            return Err(format!("its start ({}) is after now ({})", shown(t0), shown(now)));
+        }
+        let oldest = TimeDelta::from_std(soak.length)
+            .ok()
+            .and_then(|length| length.checked_add(&START_MARGIN))
+            .and_then(|age| now.checked_sub_signed(age));
+        if oldest.is_none_or(|oldest| t0 < oldest) {
+            return Err(format!(
+                "its start ({}) is more than the soak's length plus {} h before now ({})",
+                shown(t0),
+                START_MARGIN.num_hours(),
+                shown(now)
+            ));
+        }
+        match (self.rounds, self.last_round_at_ms) {
+            (0, None) => {}
+            (0, Some(_)) => return Err("it has a last round but no rounds".to_owned()),
+            (rounds, None) => return Err(format!("it counts {rounds} round(s) but has no last round")),
+            (_, Some(ms)) => {
+                let last = DateTime::from_timestamp_millis(ms)
+                    .ok_or_else(|| format!("its last round ({ms} ms) is not a time"))?;
+                if last < t0 {
+                    return Err(format!(
+                        "its last round ({}) is before its start ({})",
+                        shown(last),
+                        shown(t0)
+                    ));
+                }
+                if last > latest {
+                    return Err(format!(
+                        "its last round ({}) is after now ({})",
+                        shown(last),
+                        shown(now)
+                    ));
+                }
+            }
+        }
+        if self.failed_rounds > self.rounds {
+            return Err(format!(
+                "it counts {} failed round(s) of {} round(s)",
+                self.failed_rounds, self.rounds
+            ));
+        }
+        if soak::is_over(soak, self) {
+            return Err(format!(
+                "it says the soak is already over ({} round(s), {} failed), and a finished soak is never handed over",
+                self.rounds, self.failed_rounds
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -198,6 +282,87 @@ mod tests {
         let mut huge = Progress::start(&"x".repeat(5000), Utc::now());
         huge.first_failure = Some("y".repeat(5000));
         assert!(huge.encode().chars().count() <= MAX_TOKEN_CHARS);
+    }
+
+    #[test]
+    fn tokens_this_soak_cannot_have_written_are_refused() {
+        let soak = Soak {
+            every: Duration::from_secs(60),
+            length: Duration::from_secs(300),
+            max_failed_rounds: 1,
+        };
+        let now = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let ms = |s: i64| now.timestamp_millis() + s * 1000;
+        let max = DateTime::<Utc>::MAX_UTC.timestamp_millis();
+        let token = |t0: i64, last: Option<i64>, r: u32, fr: u32| {
+            let last = last.map_or_else(String::new, |l| format!(r#","last":{l}"#));
+            format!(r#"{{"v":1,"run":"job-1","t0":{t0}{last},"r":{r},"fr":{fr},"p":{r},"f":{fr}}}"#)
+        };
+        let day = 24 * 3600;
+        // (token, None if accepted, else text of the refusal)
+        let cases = [
+            (token(ms(0), None, 0, 0), None),
+            (token(ms(-120), Some(ms(-60)), 2, 1), None),
+            // A continuation a few seconds "early": the clocks of two invocations differ a little.
+            (token(ms(2), Some(ms(2)), 1, 0), None),
+            (token(ms(-300 - day + 1), None, 0, 0), None),
+            (
+                token(i64::MAX, None, 0, 0),
+                Some("(t0 9223372036854775807 ms) is not a time"),
+            ),
+            (token(i64::MIN, Some(ms(0)), 1, 0), Some("is not a time")),
+            (
+                token(max, Some(max), 1, 0),
+                Some("is after now (2026-11-18T11:06:40.000Z)"),
+            ),
+            (token(ms(3600), None, 0, 0), Some("is after now")),
+            (
+                token(0, Some(300_000), 5, 0),
+                Some("more than the soak's length plus 24 h before now"),
+            ),
+            (token(ms(-300 - day - 1), None, 0, 0), Some("plus 24 h before now")),
+            (
+                token(ms(-120), Some(ms(-180)), 1, 0),
+                Some("last round (2026-11-18T11:03:40.000Z) is before its start"),
+            ),
+            (
+                token(ms(-120), Some(ms(3600)), 1, 0),
+                Some("last round (2026-11-18T12:06:40.000Z) is after now"),
+            ),
+            (token(ms(-120), Some(max), 1, 0), Some("is after now")),
+            (
+                token(ms(-120), Some(i64::MAX), 1, 0),
+                Some("last round (9223372036854775807 ms) is not a time"),
+            ),
+            (
+                token(ms(-120), Some(ms(-60)), 1, 2),
+                Some("2 failed round(s) of 1 round(s)"),
+            ),
+            (
+                token(ms(-120), None, 3, 0),
+                Some("counts 3 round(s) but has no last round"),
+            ),
+            (token(ms(-120), Some(ms(-60)), 0, 0), Some("a last round but no rounds")),
+            // Over by time (the next round would start after the length) or by failed rounds: never handed over.
+            (
+                token(ms(-300), Some(ms(0)), 5, 0),
+                Some("already over (5 round(s), 0 failed)"),
+            ),
+            (token(ms(-120), Some(ms(-60)), 2, 2), Some("already over")),
+        ];
+        for (token, refusal) in cases {
+            match (Progress::decode_for(&token, &soak, now), refusal) {
+                (Ok(progress), None) => assert_eq!(progress, Progress::decode(&token).unwrap()),
+                (Err(err), Some(text)) => {
+                    assert!(
+                        err.starts_with("the continuation token is not the progress of this soak"),
+                        "{token}: {err}"
+                    );
+                    assert!(err.contains(text), "{token}: {text:?} not in {err}");
+                }
+                (got, _) => panic!("{token}: {got:?}"),
+            }
+        }
     }
 
     #[test]

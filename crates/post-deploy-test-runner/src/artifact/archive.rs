@@ -8,6 +8,9 @@ use zip::ZipArchive;
 /// The largest suite file the runner reads: far beyond any real suite (1000 checks fit in about 200 KiB), small
 /// enough for a 128 MB function.
 pub const MAX_SUITE_FILE_BYTES: u64 = 256 * 1024;
+/// The most entries an artifact may hold: far beyond a build output with a suite in it, few enough that its
+/// central directory is read in moments.
+pub const MAX_ARCHIVE_ENTRIES: usize = 10_000;
 /// How many of the artifact's entries a "not found" problem lists.
 const LISTED_ENTRIES: usize = 5;
 
@@ -29,6 +32,11 @@ impl FileProblem {
 
 /// The text of the file at `path` in the zip `archive` (UTF-8, a leading byte-order mark dropped).
 pub fn read_text(archive: impl Read + Seek, path: &str) -> Result<String, FileProblem> {
+    read_text_within(archive, path, MAX_ARCHIVE_ENTRIES)
+}
+
+/// [`read_text`] from an archive of at most `max_entries` entries.
+fn read_text_within(archive: impl Read + Seek, path: &str, max_entries: usize) -> Result<String, FileProblem> {
     let mut archive = ZipArchive::new(archive).map_err(|e| {
         FileProblem::new(
             format!("the artifact is not a readable zip file ({e})"),
@@ -36,6 +44,16 @@ pub fn read_text(archive: impl Read + Seek, path: &str) -> Result<String, FilePr
              single uploaded file",
         )
     })?;
+    if archive.len() > max_entries {
+        return Err(FileProblem::new(
+            format!(
+                "cannot be looked for: the artifact holds {} entries, more than the {max_entries} the runner reads",
+                archive.len()
+            ),
+            "give the action a smaller input artifact holding the suite (for CodeBuild, a secondary artifact with \
+             only the checks directory)",
+        ));
+    }
     let missing = |archive: &ZipArchive<_>| {
         let total = archive.len();
         let mut shown: Vec<String> = archive
@@ -180,5 +198,29 @@ mod tests {
             assert!(err.problem.contains(problem), "{problem:?} not in {err:?}");
             assert!(err.fix.contains(fix), "{fix:?} not in {err:?}");
         }
+    }
+
+    #[test]
+    fn archives_with_too_many_entries_are_refused() {
+        let files: Vec<(String, Vec<u8>)> = (0..4).map(|i| (format!("f{i}.txt"), b"x".to_vec())).collect();
+        let mut files: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), c.as_slice())).collect();
+        files.push(("checks/smoke.json", b"{}"));
+        // (most entries, read)
+        let cases = [
+            (5, Ok("{}")),
+            (100, Ok("{}")),
+            (4, Err("the artifact holds 5 entries, more than the 4")),
+        ];
+        for (most, expected) in cases {
+            match (read_text_within(zip(&files), "checks/smoke.json", most), expected) {
+                (Ok(text), Ok(want)) => assert_eq!(text, want),
+                (Err(err), Err(problem)) => {
+                    assert!(err.problem.contains(problem), "{problem:?} not in {err:?}");
+                    assert!(err.fix.contains("smaller input artifact"), "{err:?}");
+                }
+                (got, _) => panic!("at most {most}: {got:?}"),
+            }
+        }
+        assert_eq!(MAX_ARCHIVE_ENTRIES, 10_000);
     }
 }

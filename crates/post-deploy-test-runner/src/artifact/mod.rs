@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use checks::{ArtifactFile, Suite, SuiteError};
 
-pub use archive::{FileProblem, MAX_SUITE_FILE_BYTES, read_text};
+pub use archive::{FileProblem, MAX_ARCHIVE_ENTRIES, MAX_SUITE_FILE_BYTES, read_text};
 pub use credentials::ArtifactCredentials;
 pub use locate::{InputArtifact, Located, S3Location, locate};
 pub use store::{ArtifactStore, FetchError, MAX_ARTIFACT_BYTES, endpoint_overridden};
@@ -90,9 +90,9 @@ pub async fn suite(
                 located.location
             )),
         })?;
-    // Reading a zip is blocking file I/O: off the runtime's threads.
+    // Reading a zip is blocking file I/O: off the runtime's threads, and waited for only until the deadline.
     let path = file.path.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = by_deadline(deadline, move || {
         let archive = std::fs::File::open(scratch.path()).map_err(|e| FileProblem {
             problem: format!("the downloaded artifact cannot be opened ({e})"),
             fix: "run the release again".into(),
@@ -100,14 +100,81 @@ pub async fn suite(
         read_text(std::io::BufReader::new(archive), &path)
     })
     .await
-    .map_err(|e| ArtifactSuiteError::Unavailable(format!("reading input artifact {name} stopped: {e}")))?
+    .map_err(|stopped| stopped.reading(name))?
     .map_err(|p| ArtifactSuiteError::Configuration(in_file(file, name, &[(p.problem, p.fix)])))?;
     Suite::parse(&text).map_err(|e| ArtifactSuiteError::Configuration(in_file(file, name, &suite_problems(&e))))
+}
+
+/// Why blocking work gave no answer.
+#[derive(Debug)]
+enum Stopped {
+    /// The deadline came first (the work goes on in the background; its answer is dropped).
+    Late,
+    /// The work panicked or was cancelled.
+    Failed(tokio::task::JoinError),
+}
+
+impl Stopped {
+    /// The job's result when reading input artifact `name` stopped so: it fails (a retry may pass), never passes.
+    fn reading(self, name: &str) -> ArtifactSuiteError {
+        ArtifactSuiteError::Unavailable(match self {
+            Stopped::Late => format!(
+                "input artifact {name} could not be read before the function's deadline (is it a zip with a huge \
+                 number of entries?)"
+            ),
+            Stopped::Failed(e) => format!("reading input artifact {name} stopped: {e}"),
+        })
+    }
+}
+
+/// Runs blocking `work` off the runtime's threads, waiting for it until `deadline` at most.
+async fn by_deadline<T: Send + 'static>(
+    deadline: Instant,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Stopped> {
+    let task = tokio::task::spawn_blocking(work);
+    match tokio::time::timeout_at(deadline.into(), task).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(Stopped::Failed(e)),
+        Err(_) => Err(Stopped::Late),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn blocking_reads_are_waited_for_until_the_deadline_only() {
+        let soon = Instant::now() + Duration::from_secs(5);
+        assert_eq!(by_deadline(soon, || 7).await.unwrap(), 7);
+
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(50);
+        // (The test's runtime waits for the sleeper when it ends; a function's runtime never ends.)
+        let late = by_deadline(deadline, || std::thread::sleep(Duration::from_millis(1500))).await;
+        assert!(matches!(late, Err(Stopped::Late)), "{late:?}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1000),
+            "{:?}",
+            started.elapsed()
+        );
+
+        let result = Stopped::Late.reading("BuildOutput").into_job_result();
+        let JobResult::Failure {
+            kind: crate::decide::FailureKind::JobFailed,
+            message,
+            ..
+        } = result
+        else {
+            panic!("{result:?}")
+        };
+        assert!(
+            message.starts_with("input artifact BuildOutput could not be read before the function's deadline"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn suite_problems_name_the_file_the_field_and_the_fix() {
