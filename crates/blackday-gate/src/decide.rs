@@ -114,8 +114,10 @@ pub fn decide(facts: &Facts, rules: &Rules) -> Ruling {
             };
             if rules.inside == Inside::Reject {
                 return Ruling::plain(Decision::Reject {
+                    // The verdict and the time first: `what` carries the period's own text, which may be long,
+                    // and the approval summary is cut at 512 characters.
                     reason: format!(
-                        "{what}; {until}. Rejected because this pipeline's CustomData says \"inside\": \"reject\"{note}"
+                        "rejected, as this pipeline's CustomData says \"inside\": \"reject\"; {until}; {what}{note}"
                     ),
                 });
             }
@@ -218,7 +220,13 @@ mod tests {
                 "inside BlackDay “Launch freeze”: from 2026-11-23T09:00 to 2026-11-23T13:30 (Europe/Berlin); \
                  releases may go again at 2026-11-23 13:30 Europe/Berlin (12:30 UTC), and the gate approves then",
             ),
-            (snapshot(true, None), Reject, "reject", "\"inside\": \"reject\""),
+            (
+                snapshot(true, None),
+                Reject,
+                "reject",
+                "rejected, as this pipeline's CustomData says \"inside\": \"reject\"; releases may go again at \
+                 2026-11-23 13:30 Europe/Berlin (12:30 UTC); inside BlackDay “Launch freeze”",
+            ),
             (snapshot(false, None), Reject, "approve", "outside every BlackDay"),
             (
                 unreadable(),

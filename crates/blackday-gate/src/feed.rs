@@ -13,7 +13,9 @@ use std::time::Duration;
 use blackday_calendar::BlackDayCalendar;
 use chrono::{DateTime, Utc};
 
-use crate::settings::FeedSource;
+use crate::settings::{FeedSource, check_feed_url};
+
+const MAX_REDIRECTS: usize = 5;
 
 /// How long a good copy is used without asking the feed again.
 pub const REUSE_FOR: Duration = Duration::from_secs(60);
@@ -45,12 +47,22 @@ pub struct FeedCache {
     reuse_for: Duration,
 }
 
-/// An HTTP client for feeds: bounded time, a few redirects (calendar hosts redirect to CDNs).
+/// An HTTP client for feeds: bounded time, a few redirects (calendar hosts redirect to CDNs), each to an
+/// address the feed itself could have had: a redirect must not downgrade the read to plain http.
 pub fn http_client() -> Result<reqwest::Client, String> {
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        match check_feed_url(attempt.url().as_str()) {
+            Ok(_) => attempt.follow(),
+            Err((problem, _)) => attempt.error(format!("redirected to an address that {problem}")),
+        }
+    });
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(redirects)
         .user_agent(concat!("codepipeline-hooks-blackday/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
@@ -231,6 +243,42 @@ mod tests {
             cache.read("retail", &source).await.unwrap(),
             FeedRead::Fresh(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_plain_http_is_not_followed() {
+        let app = Router::new()
+            .route(
+                "/cal.ics",
+                get(|| async {
+                    (
+                        StatusCode::FOUND,
+                        [(
+                            axum::http::header::LOCATION,
+                            "http://calendar.example.com/cal.ics?key=SECRET",
+                        )],
+                    )
+                }),
+            )
+            .route(
+                "/hop",
+                get(|| async { (StatusCode::FOUND, [(axum::http::header::LOCATION, "/hop")]) }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let http = http_client().unwrap();
+
+        let err = fetch_text(&http, &format!("http://{addr}/cal.ics").parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(err.contains("redirected to an address that is plain http"), "{err}");
+        assert!(!err.contains("SECRET") && !err.contains("example.com"), "{err}");
+
+        let err = fetch_text(&http, &format!("http://{addr}/hop").parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(err.contains("more than 5 redirects"), "{err}");
     }
 
     #[tokio::test]
