@@ -162,6 +162,7 @@ mod tests {
             summary: None,
             external_url: None,
             external_id: None,
+            occurrence: None,
         }
     }
 
