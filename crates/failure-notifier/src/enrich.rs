@@ -162,7 +162,6 @@ mod tests {
             summary: None,
             external_url: None,
             external_id: None,
-            occurrence: None,
         }
     }
 

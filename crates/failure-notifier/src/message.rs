@@ -142,7 +142,6 @@ mod tests {
             summary: Some("Build terminated with state: FAILED".into()),
             external_url: Some("https://console.aws.amazon.com/codebuild/run/1".into()),
             external_id: Some("demo-app-build:1".into()),
-            occurrence: None,
         }
     }
 

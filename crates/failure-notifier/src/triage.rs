@@ -19,19 +19,12 @@ pub struct ActionFailure {
     pub summary: Option<String>,
     pub external_url: Option<String>,
     pub external_id: Option<String>,
-    /// Which FAILED event this is: its EventBridge `id` (kept across re-deliveries), else its `time`.
-    pub occurrence: Option<String>,
 }
 
 impl ActionFailure {
-    /// Identifies the failure across re-deliveries of its event. The occurrence is part of it: a person who
-    /// retries the failed stage re-runs the action in the same execution, and a second failure is news.
+    /// Identifies the failure across re-deliveries (a re-emitted event may carry a new event id).
     pub fn key(&self) -> String {
-        let base = format!("{}/{}/{}/FAILED", self.execution_id, self.stage, self.action);
-        match &self.occurrence {
-            Some(occurrence) => format!("{base}@{occurrence}"),
-            None => base,
-        }
+        format!("{}/{}/{}/FAILED", self.execution_id, self.stage, self.action)
     }
 }
 
@@ -93,7 +86,6 @@ pub fn triage(incoming: Incoming) -> Result<Triage, Error> {
         summary: result.as_ref().and_then(|r| r.external_execution_summary.clone()),
         external_url: result.as_ref().and_then(|r| r.external_execution_url.clone()),
         external_id: result.and_then(|r| r.external_execution_id),
-        occurrence: change.id.or(change.time).filter(|o| !o.is_empty()),
     })))
 }
 
@@ -149,35 +141,6 @@ mod tests {
         assert_eq!(failure.error_code.as_deref(), Some("JobFailed"));
         assert_eq!(failure.external_url.as_deref(), Some("https://cb/run"));
         assert_eq!(failure.key(), "exec-1/Build/Compile/FAILED");
-    }
-
-    #[test]
-    fn a_redelivery_has_the_same_key_and_a_retried_actions_failure_a_new_one() {
-        let key = |id: Option<&str>, time: Option<&str>| {
-            let mut event = event(ACTION, "FAILED");
-            if let Some(id) = id {
-                event["id"] = json!(id);
-            }
-            if let Some(time) = time {
-                event["time"] = json!(time);
-            }
-            let Triage::Notify(failure) = triage(parse(&event).unwrap()).unwrap() else {
-                panic!()
-            };
-            failure.key()
-        };
-        let first = key(Some("e-1"), Some("2026-11-22T03:10:00Z"));
-        assert_eq!(first, "exec-1/Build/Compile/FAILED@e-1");
-        assert_eq!(key(Some("e-1"), Some("2026-11-22T03:10:00Z")), first, "a re-delivery");
-        assert_ne!(
-            key(Some("e-2"), Some("2026-11-22T03:25:00Z")),
-            first,
-            "the retried action failed again"
-        );
-        assert_eq!(
-            key(None, Some("2026-11-22T03:10:00Z")),
-            "exec-1/Build/Compile/FAILED@2026-11-22T03:10:00Z"
-        );
     }
 
     #[test]
