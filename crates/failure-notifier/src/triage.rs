@@ -22,9 +22,16 @@ pub struct ActionFailure {
 }
 
 impl ActionFailure {
-    /// Identifies the failure across re-deliveries (a re-emitted event may carry a new event id).
+    /// Identifies the failure across re-deliveries: a re-emitted event may carry a new event id, so the key is
+    /// what failed (execution, stage, action), plus the external run when the action names one, so that a person
+    /// retrying the failed stage, which runs the action again (a new build) in the same execution, hears of a
+    /// second failure.
     pub fn key(&self) -> String {
-        format!("{}/{}/{}/FAILED", self.execution_id, self.stage, self.action)
+        let base = format!("{}/{}/{}/FAILED", self.execution_id, self.stage, self.action);
+        match &self.external_id {
+            Some(run) => format!("{base}/{run}"),
+            None => base,
+        }
     }
 }
 
@@ -141,6 +148,38 @@ mod tests {
         assert_eq!(failure.error_code.as_deref(), Some("JobFailed"));
         assert_eq!(failure.external_url.as_deref(), Some("https://cb/run"));
         assert_eq!(failure.key(), "exec-1/Build/Compile/FAILED");
+    }
+
+    #[test]
+    fn a_reemitted_event_has_the_same_key_and_a_retried_actions_failure_a_new_one() {
+        let key = |event_id: &str, build: Option<&str>| {
+            let mut event = event(ACTION, "FAILED");
+            event["id"] = json!(event_id);
+            if let Some(build) = build {
+                event["detail"]["execution-result"]["external-execution-id"] = json!(build);
+            }
+            let Triage::Notify(failure) = triage(parse(&event).unwrap()).unwrap() else {
+                panic!()
+            };
+            failure.key()
+        };
+        let first = key("e-1", Some("demo-app-build:41"));
+        assert_eq!(first, "exec-1/Build/Compile/FAILED/demo-app-build:41");
+        assert_eq!(
+            key("e-2", Some("demo-app-build:41")),
+            first,
+            "re-emitted with a new event id"
+        );
+        assert_ne!(
+            key("e-3", Some("demo-app-build:42")),
+            first,
+            "the retried build failed again"
+        );
+        assert_eq!(
+            key("e-1", None),
+            key("e-2", None),
+            "without an external run: what failed"
+        );
     }
 
     #[test]
