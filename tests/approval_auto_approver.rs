@@ -277,6 +277,33 @@ async fn baked_alarms_and_passing_checks_approve_saying_both() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_that_fires_while_the_checks_run_rejects() {
+    let target = Arc::new(TargetService::start().await.unwrap());
+    target.set_mode(TargetMode::Slow(Duration::from_millis(1500)));
+    let (stack, _host) = approver_stack(&with_checks(&target), Duration::from_secs(3600), &[]).await;
+    // The checks' load upsets the segment: the alarm fires once they have started.
+    let sim = stack.sim.clone();
+    let watcher = target.clone();
+    let fire = tokio::spawn(async move {
+        while watcher.requests() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sim.state
+            .cloudwatch()
+            .set_alarm_state("checkout-5xx", AlarmState::Alarm, "5xx rate 12% > 1%");
+    });
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    fire.await.unwrap();
+
+    let (status, summary, _) = decided(&played);
+    assert_eq!(status, ApprovalStatus::Rejected, "{summary}");
+    assert!(
+        summary.starts_with("the checks passed, but then alarm checkout-5xx is in ALARM") && summary.contains("12%"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_check_rejects_naming_it_even_with_healthy_alarms() {
     let target = TargetService::start().await.unwrap();
     target.set_path_mode("/checkout", TargetMode::Status(503));

@@ -36,6 +36,22 @@ pub fn with_checks(alarms_summary: &str, report: &SuiteReport, now: DateTime<Utc
     }
 }
 
+/// The alarms have the last word on an approval the checks gave: the checks take time and may be what upset the
+/// segment, so the alarms are read again after them. `after_checks` is the alarms' decision on that reading.
+pub fn alarms_after_checks(checked: Decision, after_checks: Decision) -> Decision {
+    match (checked, after_checks) {
+        (approve @ Decision::Approve { .. }, Decision::Approve { .. }) => approve,
+        (Decision::Approve { .. }, Decision::Reject { reason }) => Decision::Reject {
+            reason: format!("the checks passed, but then {reason}"),
+        },
+        (Decision::Approve { .. }, Decision::Hold { reason, recheck_after }) => Decision::Hold {
+            reason: format!("the checks passed, but then {reason}"),
+            recheck_after,
+        },
+        (other, _) => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +154,56 @@ mod tests {
             decision.explanation()
         );
         assert!(decision.explanation().contains("more"), "{}", decision.explanation());
+    }
+
+    #[test]
+    fn the_alarms_read_after_the_checks_can_only_take_an_approval_away() {
+        let now = Utc::now();
+        let approve = |summary: &str| Decision::Approve {
+            summary: summary.into(),
+        };
+        let reject = |reason: &str| Decision::Reject { reason: reason.into() };
+        let hold = |reason: &str| Decision::Hold {
+            reason: reason.into(),
+            recheck_after: now,
+        };
+        // (what the checks gave, the alarms' decision read after them, expected kind, text it must carry)
+        let cases = [
+            (
+                approve("alarms OK; checks PASS"),
+                approve("alarms OK"),
+                "approve",
+                "alarms OK; checks PASS",
+            ),
+            (
+                approve("alarms OK; checks PASS"),
+                reject("alarm app-5xx is in ALARM"),
+                "reject",
+                "the checks passed, but then alarm app-5xx is in ALARM",
+            ),
+            (
+                approve("alarms OK; checks PASS"),
+                hold("alarm app-p99 is INSUFFICIENT_DATA"),
+                "hold",
+                "the checks passed, but then alarm app-p99",
+            ),
+            (
+                reject("checkout failed"),
+                approve("alarms OK"),
+                "reject",
+                "checkout failed",
+            ),
+            (
+                hold("2 check(s) did not finish"),
+                approve("alarms OK"),
+                "hold",
+                "did not finish",
+            ),
+        ];
+        for (checked, after, expected, text) in cases {
+            let decision = alarms_after_checks(checked, after);
+            assert_eq!(decision.kind(), expected, "{decision:?}");
+            assert!(decision.explanation().contains(text), "{text:?} not in {decision:?}");
+        }
     }
 }

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use hooks_common::approval::ApprovalRequest;
 use hooks_common::gate::{Decision, FailurePolicy};
 
-/// Time kept back from the invocation's deadline for answering the approval after the checks ran.
-const ANSWER_MARGIN: Duration = Duration::from_secs(3);
+/// Time kept back from the invocation's deadline, after the checks ran, for reading the alarms again and
+/// answering the approval.
+const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 
 /// The clients one approval's facts come from, built once per container.
 pub struct Sources {
@@ -49,24 +50,43 @@ pub async fn decide_approval(
         Err(problem) => return Decision::Reject { reason: problem },
     };
     let policy: FailurePolicy = settings.on_error.unwrap_or_default();
-    let alarms = alarms::describe(&sources.cloudwatch, &watch.selector).await;
-    let decision = decide::decide(
-        &decide::Facts {
-            alarms,
-            requested_at: request.requested_at,
-            now,
-        },
-        &watch,
-        policy,
-    );
-    match (decision, &watch.checks) {
+    let requested_at = request.requested_at;
+    match (
+        alarms_decision(sources, &watch, policy, requested_at, now).await,
+        &watch.checks,
+    ) {
         (Decision::Approve { summary }, Some(suite)) => {
             let report = suite
                 .run(&sources.http, deadline.checked_sub(ANSWER_MARGIN).unwrap_or(deadline))
                 .await;
             tracing::info!(approval = %request.place(), summary = %report.summary(), "checks ran");
-            checked::with_checks(&summary, &report, chrono::Utc::now(), watch.recheck)
+            let checked = checked::with_checks(&summary, &report, chrono::Utc::now(), watch.recheck);
+            if !matches!(checked, Decision::Approve { .. }) {
+                return checked;
+            }
+            let after = alarms_decision(sources, &watch, policy, requested_at, chrono::Utc::now()).await;
+            checked::alarms_after_checks(checked, after)
         }
         (decision, _) => decision,
     }
+}
+
+/// The alarms' decision on a fresh reading of them.
+async fn alarms_decision(
+    sources: &Sources,
+    watch: &settings::Watch,
+    policy: FailurePolicy,
+    requested_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Decision {
+    let alarms = alarms::describe(&sources.cloudwatch, &watch.selector).await;
+    decide::decide(
+        &decide::Facts {
+            alarms,
+            requested_at,
+            now,
+        },
+        watch,
+        policy,
+    )
 }
