@@ -85,6 +85,12 @@ pub fn next_step(soak: &Soak, progress: &Progress, clock: &Clock) -> Step {
     if clock.rounds_here > 0 && !fits(due) {
         return Step::Continue;
     }
+    // A fresh invocation with room for a round, but not for the one falling due near its end, sleeps it out and
+    // hands over: the next invocation runs the round at once with its whole time ahead, instead of this one
+    // starting a round its deadline would cut (and count as failed).
+    if !fits(due) && fits(clock.now) {
+        return Step::WaitUntil(clock.deadline);
+    }
     Step::WaitUntil(due.min(clock.deadline))
 }
 
@@ -182,6 +188,16 @@ mod tests {
                 100,
                 0,
                 Step::Run,
+            ),
+            // A round due just before the deadline, that would not end before it: sleep it out, hand over.
+            (
+                soak(600, 60, 0),
+                progress(t0, 1, 0, Some(0)),
+                5,
+                602,
+                5,
+                0,
+                Step::WaitUntil(at(602)),
             ),
             // A round due after the deadline: sleep until the deadline, then hand over.
             (
