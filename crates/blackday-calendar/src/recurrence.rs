@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
-use rrule::{RRule, RRuleSet, Unvalidated};
+use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
 
 /// A date (or date-time) taken out of a recurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,14 @@ impl Recurrence {
             }
         }
         let mut parsed: RRule<Unvalidated> = parts.join(";").parse().map_err(|e| rrule_problem(&e))?;
+        // Every query steps through the occurrences from the start: a rule repeating every few seconds or minutes
+        // would cost a gate its deadline, and no BlackDay recurs that often.
+        if parsed.get_freq() > Frequency::Hourly {
+            return Err(format!(
+                "FREQ={} repeats too often for a BlackDay; use HOURLY or slower (DAILY with BYHOUR for times of day)",
+                parsed.get_freq()
+            ));
+        }
         if let Some(until) = until {
             if until < start {
                 return Err(format!("UNTIL ({until}) is before the first occurrence ({start})"));

@@ -508,6 +508,11 @@ fn ics_refusals_name_the_event_and_the_fix() {
             "EXDATE",
         ),
         (
+            event("DTSTART:20200101T100000Z\r\nDURATION:PT1M\r\nRRULE:FREQ=MINUTELY;INTERVAL=2\r\n"),
+            "RRULE: FREQ=MINUTELY repeats too often for a BlackDay",
+            "repeat settings",
+        ),
+        (
             event("DTSTART:20260101T100000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;BYWEEKNO=3\r\n"),
             "RRULE: the rule is not valid",
             "repeat settings",
