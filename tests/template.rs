@@ -176,9 +176,7 @@ fn mapping(template: &str, map: &str, key: &str, field: &str) -> Option<String> 
 fn valid_schedule(expression: &str) -> Result<(), String> {
     if let Some(rate) = expression.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
         let (value, unit) = rate.split_once(' ').ok_or("rate() needs `value unit`")?;
-        let value: u64 = value
-            .parse()
-            .map_err(|_| format!("`{value}` is not a whole number"))?;
+        let value: u64 = value.parse().map_err(|_| format!("`{value}` is not a whole number"))?;
         if value == 0 {
             return Err("a rate must be positive".into());
         }
@@ -229,9 +227,8 @@ fn rendered_schedules(template: &str) -> Vec<(String, String, String)> {
                     panic!("{resource}: {parameter} has no AllowedValues, so its schedules cannot all be checked")
                 });
                 for allowed in values {
-                    let expression = mapping(template, map, &allowed, field).unwrap_or_else(|| {
-                        panic!("{resource}: {map} has no {field} for {parameter}={allowed}")
-                    });
+                    let expression = mapping(template, map, &allowed, field)
+                        .unwrap_or_else(|| panic!("{resource}: {map} has no {field} for {parameter}={allowed}"));
                     rendered.push((resource.to_string(), format!("{parameter}={allowed}"), expression));
                 }
             } else if value.starts_with('!') {
@@ -246,7 +243,13 @@ fn rendered_schedules(template: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn the_schedule_checker_refuses_what_eventbridge_refuses() {
-    for good in ["rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(2 days)", "cron(0 12 * * ? *)"] {
+    for good in [
+        "rate(1 minute)",
+        "rate(5 minutes)",
+        "rate(1 hour)",
+        "rate(2 days)",
+        "cron(0 12 * * ? *)",
+    ] {
         assert_eq!(valid_schedule(good), Ok(()), "{good}");
     }
     for bad in [
@@ -285,7 +288,10 @@ fn every_schedule_is_valid_for_every_allowed_parameter_value() {
             .filter(|(r, how, _)| r == resource && how.starts_with(&format!("{parameter}=")))
             .count();
         assert_eq!(seen, values.len(), "{resource}: every value of {parameter} rendered");
-        assert!(values.contains(&"1".to_string()), "{parameter} allows 1, the singular case");
+        assert!(
+            values.contains(&"1".to_string()),
+            "{parameter} allows 1, the singular case"
+        );
     }
 }
 
