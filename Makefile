@@ -21,7 +21,10 @@ FUNCTIONS := failure-notifier approval-auto-approver blackday-gate post-deploy-t
 FUNCTION ?= failure-notifier
 EVENT ?= events/failure-notifier.action-failed.json
 
-.PHONY: help test demo build lint invoke measure bench package deploy
+.PHONY: help test demo build lint invoke measure bench package deploy deploy-guided
+
+# Extra `sam deploy` flags, e.g. SAM_DEPLOY_FLAGS=--no-confirm-changeset in CI.
+SAM_DEPLOY_FLAGS ?=
 
 help: ## List the targets
 	@echo 'codepipeline-hooks: make <target>'
@@ -67,8 +70,13 @@ package: ## Build deployable arm64 zips with cargo-lambda (needs cargo-lambda, z
 	$(CARGO) lambda build --release --arm64 --output-format zip $(addprefix --bin ,$(FUNCTIONS))
 
 # SAM runs cargo-lambda once per function; an absolute CARGO_TARGET_DIR makes them share one target dir, so the
-# workspace compiles once. --beta-features: SAM's rust-cargolambda build method is still a preview feature and
-# would otherwise stop to ask. Needs the same tools as `package`, plus the SAM CLI and AWS credentials.
-deploy: ## sam build + sam deploy --guided (needs SAM CLI, cargo-lambda, zig, aarch64 std, AWS credentials)
-	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) $(SAM) build --beta-features
+# workspace compiles once. Stack name, capabilities, artifact bucket and parameters come from samconfig.toml, so
+# `deploy` asks nothing but the change set's confirmation. Needs the same tools as `package`, plus the SAM CLI and
+# AWS credentials (README.md, "Deploying with SAM").
+deploy: ## sam build + sam deploy with samconfig.toml (stack codepipeline-hooks; needs SAM CLI, cargo-lambda, zig, aarch64 std, AWS credentials)
+	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) $(SAM) build
+	$(SAM) deploy $(SAM_DEPLOY_FLAGS)
+
+deploy-guided: ## as deploy, but sam deploy --guided asks for every setting (and can save the answers to samconfig.toml)
+	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) $(SAM) build
 	$(SAM) deploy --guided
