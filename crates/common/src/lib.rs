@@ -2,6 +2,7 @@
 //! secrets and the Slack client. Functions wire these together in their `main.rs`; decisions stay in
 //! each function's library, as pure functions over the types defined here.
 
+pub mod address;
 pub mod approval;
 pub mod aws;
 mod error;
