@@ -2,7 +2,7 @@
 
 use chrono_tz::Tz;
 
-use crate::model::Period;
+use crate::model::{Period, Role};
 
 /// Blackout periods and allowed deployment windows.
 ///
@@ -44,18 +44,23 @@ impl BlackDayCalendar {
         &self.window_groups
     }
 
-    pub fn add_blackout(&mut self, period: Period) {
+    pub fn add_blackout(&mut self, mut period: Period) {
+        period.role = Role::Blackout;
         self.blackouts.push(period);
     }
 
     /// Adds blackouts, e.g. the events of an iCalendar feed ([`crate::periods_from_ics`]).
     pub fn extend_blackouts(&mut self, periods: impl IntoIterator<Item = Period>) {
-        self.blackouts.extend(periods);
+        for period in periods {
+            self.add_blackout(period);
+        }
     }
 
     /// Adds a window to the calendar's first window group (OR-ed with the windows already there); the first window
-    /// of a calendar without windows starts restricting releases to windows.
-    pub fn add_window(&mut self, period: Period) {
+    /// of a calendar without windows starts restricting releases to windows. A window's times are read so that it
+    /// is never longer than any reading of them (see [`crate::zone`]).
+    pub fn add_window(&mut self, mut period: Period) {
+        period.role = Role::Window;
         match self.window_groups.first_mut() {
             Some(group) => group.push(period),
             None => self.window_groups.push(vec![period]),

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use crate::calendar::BlackDayCalendar;
 use crate::error::Error;
-use crate::model::{END_OF_DAY, Minute, MonthDay, Monthly, Period, Rule, Span, Weekly, Yearly, at_minute};
-use crate::recurrence::{Exception, Recurrence};
-use crate::zone::{parse_zone, resolve};
+use crate::model::{END_OF_DAY, Fixed, Minute, MonthDay, Monthly, Period, Rule, Weekly, Yearly, at_minute};
+use crate::recurrence::{Exception, Length, Recurrence};
+use crate::zone::parse_zone;
 
 /// A calendar document as read from JSON, before its values are checked; embed it in a larger settings document
 /// and call [`CalendarDocument::into_calendar`], or use [`BlackDayCalendar::from_json`].
@@ -129,6 +129,8 @@ impl BlackDayCalendar {
 }
 
 fn parse_document(text: &str) -> Result<CalendarDocument, Error> {
+    // Editors on Windows save UTF-8 with a byte-order mark; it is not JSON, but it is not a mistake either.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // serde would also read a struct from a JSON array of its fields; a calendar is always an object.
     if !text.trim_start().starts_with('{') {
         return Err(Error::new(
@@ -138,7 +140,7 @@ fn parse_document(text: &str) -> Result<CalendarDocument, Error> {
         ));
     }
     let deserializer = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+    let document = serde_path_to_error::deserialize(&mut *deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let syntax = matches!(
@@ -156,7 +158,17 @@ fn parse_document(text: &str) -> Result<CalendarDocument, Error> {
         }
         let fix = shape_fix(&path, &message);
         Error::new(format!("at `{path}`"), message, fix)
-    })
+    })?;
+    // Text after the object (a second object, a stray bracket) would otherwise be ignored, and with it whatever
+    // the author meant by it.
+    deserializer.end().map_err(|e| {
+        Error::new(
+            "in the calendar document",
+            format!("there is text after the calendar object ({e})"),
+            "give exactly one JSON object; remove what follows its closing brace",
+        )
+    })?;
+    Ok(document)
 }
 
 /// A fix for a document of the wrong shape, from where serde stopped and what it said.
@@ -320,12 +332,9 @@ fn check_dates(dates: &[String], zone: Tz, path: &str) -> Result<Rule, Error> {
     })
 }
 
-/// The whole days from `first` to `last` (inclusive), placed on the time line.
-fn day_span(zone: Tz, first: NaiveDate, last: NaiveDate) -> Span {
-    Span {
-        start: resolve(zone, at_minute(first, 0)),
-        end: resolve(zone, at_minute(last, END_OF_DAY)),
-    }
+/// The whole days from `first` to `last` (inclusive).
+fn day_span(zone: Tz, first: NaiveDate, last: NaiveDate) -> Fixed {
+    Fixed::local(zone, at_minute(first, 0), at_minute(last, END_OF_DAY))
 }
 
 fn check_once(once: &FromTo, zone: Tz, path: &str) -> Result<Rule, Error> {
@@ -339,11 +348,8 @@ fn check_once(once: &FromTo, zone: Tz, path: &str) -> Result<Rule, Error> {
         Point::Date(day) => at_minute(day, END_OF_DAY),
         Point::DateTime(time) => time,
     };
-    let span = Span {
-        start: resolve(zone, start),
-        end: resolve(zone, end),
-    };
-    if span.end <= span.start {
+    let span = Fixed::local(zone, start, end);
+    if span.wide.end <= span.wide.start {
         return Err(at(
             &join(path, "to"),
             problem(
@@ -480,17 +486,25 @@ fn check_rrule(rrule: &RruleDocument, zone: Tz, path: &str) -> Result<Recurrence
         exceptions.push(exception);
     }
     let start_time = start.start();
-    let recurrence =
-        Recurrence::new(&rrule.rule, start_time, length, zone, &exceptions, &[], false).map_err(|found| {
-            at(
-                &join(path, "rule"),
-                problem(
-                    found,
-                    "write an RFC 5545 RRULE, e.g. \"FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24\" or \
+    let recurrence = Recurrence::new(
+        &rrule.rule,
+        start_time,
+        Length::wall(length),
+        zone,
+        &exceptions,
+        &[],
+        false,
+    )
+    .map_err(|found| {
+        at(
+            &join(path, "rule"),
+            problem(
+                found,
+                "write an RFC 5545 RRULE, e.g. \"FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24\" or \
                      \"FREQ=WEEKLY;BYDAY=FR;UNTIL=20261231T000000Z\"",
-                ),
-            )
-        })?;
+            ),
+        )
+    })?;
     match recurrence.first_of_rule() {
         Some(first) if first == start_time => Ok(recurrence),
         Some(first) => Err(at(

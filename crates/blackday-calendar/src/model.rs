@@ -1,8 +1,8 @@
 //! Periods and the stretches of time they cover.
 //!
 //! Every rule is written in wall-clock time of the period's zone. A rule produces wall-clock spans (start inclusive,
-//! end exclusive), which are placed on the time line by [`crate::zone::resolve`]; spans that come out empty (wholly
-//! inside a spring-forward gap) are dropped.
+//! end exclusive), which are placed on the time line by [`Role::place`]: a blackout as long as any reading of its
+//! times allows, a window as short; spans that come out empty (wholly inside a spring-forward gap) are dropped.
 
 use std::fmt;
 
@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::recurrence::Recurrence;
-use crate::zone::resolve;
+use crate::zone::{resolve, resolve_end};
 
 /// Minutes since midnight, `0..=1440` (1440 is midnight at the end of the day).
 pub(crate) type Minute = u32;
@@ -42,13 +42,86 @@ pub struct Period {
     pub(crate) reason: Option<String>,
     pub(crate) zone: Tz,
     pub(crate) rule: Rule,
+    pub(crate) role: Role,
+}
+
+/// Whether a period holds releases or allows them, which decides how its wall-clock times that a daylight-saving
+/// change makes missing or double are read: always toward holding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Starts at the earliest reading of its start, ends at the latest reading of its end.
+    Blackout,
+    /// Starts at the latest reading of its start, ends at the earliest reading of its end.
+    Window,
+}
+
+impl Role {
+    /// A wall-clock span on the time line (see [`crate::zone`] for the readings).
+    pub(crate) fn place(self, zone: Tz, start: NaiveDateTime, end: NaiveDateTime) -> Span {
+        match self {
+            Role::Blackout => Span {
+                start: resolve(zone, start),
+                end: resolve_end(zone, end),
+            },
+            Role::Window => Span {
+                start: resolve_end(zone, start),
+                end: resolve(zone, end),
+            },
+        }
+    }
+}
+
+/// One end of a fixed stretch: a wall-clock time of a zone, or an instant (a UTC time is never ambiguous).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Local(Tz, NaiveDateTime),
+    Instant(DateTime<Utc>),
+}
+
+/// A fixed stretch as a blackout (`wide`) and as a window (`narrow`), placed on the time line when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fixed {
+    pub wide: Span,
+    pub narrow: Span,
+}
+
+impl Fixed {
+    pub(crate) fn new(start: Endpoint, end: Endpoint) -> Fixed {
+        let read = |endpoint: Endpoint, late: bool| match endpoint {
+            Endpoint::Instant(at) => at,
+            Endpoint::Local(zone, local) if late => resolve_end(zone, local),
+            Endpoint::Local(zone, local) => resolve(zone, local),
+        };
+        Fixed {
+            wide: Span {
+                start: read(start, false),
+                end: read(end, true),
+            },
+            narrow: Span {
+                start: read(start, true),
+                end: read(end, false),
+            },
+        }
+    }
+
+    /// Wall-clock times of one zone.
+    pub(crate) fn local(zone: Tz, start: NaiveDateTime, end: NaiveDateTime) -> Fixed {
+        Fixed::new(Endpoint::Local(zone, start), Endpoint::Local(zone, end))
+    }
+
+    fn as_role(&self, role: Role) -> Span {
+        match role {
+            Role::Blackout => self.wide,
+            Role::Window => self.narrow,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum Rule {
-    /// Fixed stretches, already placed on the time line; `label` says what they were written as.
+    /// Fixed stretches; `label` says what they were written as.
     Once {
-        spans: Vec<Span>,
+        spans: Vec<Fixed>,
         label: String,
     },
     Weekly(Weekly),
@@ -103,12 +176,14 @@ pub(crate) struct Yearly {
 }
 
 impl Period {
+    /// A blackout; [`crate::BlackDayCalendar::add_window`] makes it a window.
     pub(crate) fn new(name: String, reason: Option<String>, zone: Tz, rule: Rule) -> Period {
         Period {
             name,
             reason,
             zone,
             rule,
+            role: Role::Blackout,
         }
     }
 
@@ -147,19 +222,41 @@ impl Period {
 
     /// The period's spans that overlap `from..to`, sorted by start (not clipped to the range).
     pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Span> {
+        self.spans_by(from, to, false)
+    }
+
+    /// [`Period::spans`], with recurrences expanded from their first occurrence on rather than from shortly before
+    /// `from`: the slow reference the fast path is tested against. Not for production use.
+    #[doc(hidden)]
+    pub fn spans_by_full_expansion(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Span> {
+        self.spans_by(from, to, true)
+    }
+
+    fn spans_by(&self, from: DateTime<Utc>, to: DateTime<Utc>, full: bool) -> Vec<Span> {
+        let days = || -> Option<(NaiveDate, NaiveDate)> {
+            let first = from
+                .with_timezone(&self.zone)
+                .date_naive()
+                .checked_sub_days(Days::new(self.rule.reach_days() + 1))?;
+            let last = to
+                .with_timezone(&self.zone)
+                .date_naive()
+                .checked_add_days(Days::new(1))?;
+            Some((first, last))
+        };
+        // Only at the ends of the representable dates, hundreds of thousands of years away.
+        let Some((first, last)) = days() else {
+            return Vec::new();
+        };
         let mut spans: Vec<Span> = match &self.rule {
-            Rule::Once { spans, .. } => spans.clone(),
-            rule => {
-                let first = from.with_timezone(&self.zone).date_naive() - Days::new(rule.reach_days() + 1);
-                let last = to.with_timezone(&self.zone).date_naive() + Days::new(1);
-                rule.local_spans(first, last)
-                    .into_iter()
-                    .map(|(start, end)| Span {
-                        start: resolve(self.zone, start),
-                        end: resolve(self.zone, end),
-                    })
-                    .collect()
-            }
+            Rule::Once { spans, .. } => spans.iter().map(|fixed| fixed.as_role(self.role)).collect(),
+            Rule::Recurring(recurrence) if full => recurrence.spans_from_start(self.zone, self.role, first, last),
+            Rule::Recurring(recurrence) => recurrence.spans(self.zone, self.role, first, last),
+            rule => rule
+                .local_spans(first, last)
+                .into_iter()
+                .map(|(start, end)| self.role.place(self.zone, start, end))
+                .collect(),
         };
         spans.retain(|span| span.start < span.end && span.overlaps(from, to));
         spans.sort();
@@ -189,7 +286,8 @@ impl Rule {
                 .map(|year| yearly.span_in(year))
                 .filter(|(start, _)| first <= start.date() && start.date() <= last)
                 .collect(),
-            Rule::Recurring(recurrence) => recurrence.local_spans(first, last),
+            // Placed on the time line by the recurrence itself (its lengths are not all wall-clock time).
+            Rule::Recurring(_) => Vec::new(),
         }
     }
 }

@@ -19,8 +19,14 @@
 //! - a time that happens twice because the clocks fall back (02:30 on a fall-back night in Berlin, 01:30 in New York)
 //!   is the earlier of the two instants.
 //!
-//! The same rule serves period starts and ends, so a blackout from 01:00 to 02:30 on a spring-forward night in
-//! Berlin lasts from 01:00 to the change at 03:00 (one real hour), and a period that lies wholly inside a gap is empty.
+//! That is the reading of a blackout's **start**. A blackout's **end** is read the other way, so that no reading
+//! makes a blackout shorter than RFC 5545 would ([`resolve_end`]):
+//! - an end inside a gap is read with the offset in force before the gap, as RFC 5545 §3.3.5 says (02:30 on a
+//!   spring-forward night in Berlin is 03:30 CEST), so a blackout from 01:30 to 02:30 still lasts one real hour;
+//! - an end that happens twice is the later instant.
+//!
+//! Allowed windows are read the opposite way round (a start by [`resolve_end`], an end by [`resolve`]), so a window
+//! is never longer than any reading of it: every choice errs toward holding a release.
 
 use std::str::FromStr;
 
@@ -265,6 +271,35 @@ pub fn resolve(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     }
 }
 
+/// The latest instant a wall-clock reading can mean: a time inside a spring-forward gap is read with the offset
+/// before the gap (RFC 5545 §3.3.5: 02:30 becomes 03:30 after a one-hour change), and a time that happens twice is
+/// the later instant. Never earlier than [`resolve`].
+pub fn resolve_end(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(at) => at.with_timezone(&Utc),
+        LocalResult::Ambiguous(a, b) => a.max(b).with_timezone(&Utc),
+        LocalResult::None => {
+            let change = first_after_gap(zone, local);
+            // The offset before the gap is the one in force a moment before the change.
+            let before = zone
+                .offset_from_utc_datetime(&(change - TimeDelta::seconds(1)).naive_utc())
+                .fix()
+                .local_minus_utc();
+            let reading = DateTime::from_naive_utc_and_offset(local - TimeDelta::seconds(i64::from(before)), Utc);
+            reading.max(change)
+        }
+    }
+}
+
+/// The wall-clock time RFC 5545 means by `local`: itself, or, inside a spring-forward gap, the time the gap's length
+/// later (02:30 on a one-hour spring-forward night is 03:30).
+pub fn rfc_local(zone: Tz, local: NaiveDateTime) -> NaiveDateTime {
+    match zone.from_local_datetime(&local) {
+        LocalResult::None => resolve_end(zone, local).with_timezone(&zone).naive_local(),
+        _ => local,
+    }
+}
+
 /// The first instant after a spring-forward gap containing `local`: the first wall-clock minute after `local` that
 /// exists (every transition of the time zone database since 1970 falls on a whole minute).
 fn first_after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
@@ -357,6 +392,48 @@ mod tests {
         for zone in abbreviated.chain(others) {
             assert!(parse_zone(zone).is_ok(), "{zone}");
         }
+    }
+
+    #[test]
+    fn ends_resolve_gaps_with_the_offset_before_and_overlaps_to_the_later_instant() {
+        let cases = [
+            (Tz::Europe__Berlin, local(2026, 1, 15, 12, 0), "2026-01-15T11:00:00Z"),
+            // Spring forward: 02:30 is read with +01:00, i.e. 03:30 CEST.
+            (Tz::Europe__Berlin, local(2026, 3, 29, 2, 30), "2026-03-29T01:30:00Z"),
+            (Tz::Europe__Berlin, local(2026, 3, 29, 2, 0), "2026-03-29T01:00:00Z"),
+            // Fall back: the later 02:30 (CET).
+            (Tz::Europe__Berlin, local(2026, 10, 25, 2, 30), "2026-10-25T01:30:00Z"),
+            // Southern hemisphere, half-hour offset: Adelaide springs 02:00 ACST -> 03:00 ACDT on 2026-10-04
+            // (16:30Z the day before) and falls back 03:00 ACDT -> 02:00 ACST on 2026-04-05 (16:30Z the day before).
+            (
+                Tz::Australia__Adelaide,
+                local(2026, 10, 4, 2, 15),
+                "2026-10-03T16:45:00Z",
+            ),
+            (
+                Tz::Australia__Adelaide,
+                local(2026, 4, 5, 2, 15),
+                "2026-04-04T16:45:00Z",
+            ),
+            // Lord Howe changes by half an hour: 02:00 -> 02:30 (+10:30 -> +11:00) on 2026-10-04.
+            (
+                Tz::Australia__Lord_Howe,
+                local(2026, 10, 4, 2, 10),
+                "2026-10-03T15:40:00Z",
+            ),
+        ];
+        for (zone, wall, expected) in cases {
+            assert_eq!(resolve_end(zone, wall), utc(expected), "{zone} {wall}");
+            assert!(resolve_end(zone, wall) >= resolve(zone, wall), "{zone} {wall}");
+        }
+        assert_eq!(
+            rfc_local(Tz::Europe__Berlin, local(2026, 3, 29, 2, 30)),
+            local(2026, 3, 29, 3, 30)
+        );
+        assert_eq!(
+            rfc_local(Tz::Europe__Berlin, local(2026, 10, 25, 2, 30)),
+            local(2026, 10, 25, 2, 30)
+        );
     }
 
     #[test]

@@ -30,13 +30,16 @@ fn new_york_sunday_periods_on_spring_forward_and_fall_back_days() {
                 "blocked by Sunday maintenance until 2026-03-01T09:00Z",
             ),
             ("2026-03-01T09:00:00Z", "clear"),
-            // Spring forward: 02:30 does not exist; it is the change itself, 03:00 EDT (07:00Z). Night work ends
-            // there (01:30 EST to 03:00 EDT: half an hour), Sunday maintenance starts there (one hour).
+            // Spring forward: 02:30 does not exist. As an end it is read with the offset before the change, as
+            // RFC 5545 says: 03:30 EDT (07:30Z), so Night work still lasts one real hour (it used to end at the
+            // change, after half an hour). As a start it is the change itself, 03:00 EDT (07:00Z): Sunday
+            // maintenance starts half an hour before RFC 5545's 03:30. Both err toward holding.
             ("2026-03-08T06:29:59Z", "clear"),
             ("2026-03-08T06:30:00Z", "blocked by Night work until 2026-03-08T08:00Z"),
-            ("2026-03-08T06:59:59Z", "blocked by Night work until 2026-03-08T08:00Z"),
+            ("2026-03-08T07:00:00Z", "blocked by Night work until 2026-03-08T08:00Z"),
+            ("2026-03-08T07:29:59Z", "blocked by Night work until 2026-03-08T08:00Z"),
             (
-                "2026-03-08T07:00:00Z",
+                "2026-03-08T07:30:00Z",
                 "blocked by Sunday maintenance until 2026-03-08T08:00Z",
             ),
             ("2026-03-08T08:00:00Z", "clear"),
@@ -83,27 +86,28 @@ fn berlin_window_at_0230_on_spring_forward_and_fall_back_sundays() {
             ),
             ("2026-03-22T01:30:00Z", "clear"),
             ("2026-03-22T02:29:59Z", "clear"),
-            // Spring forward: the window opens at the change (03:00 CEST, 01:00Z) and closes at 03:30 CEST.
+            // Spring forward: a window is never longer than any reading of it. Its start, 02:30, read as RFC 5545
+            // reads a missing time, is 03:30 CEST (01:30Z), where it also ends: there is no window that night (it
+            // used to open at the change, half an hour before any reading of its start).
             (
                 "2026-03-28T12:00:00Z",
-                "blocked by Outside allowed windows until 2026-03-29T01:00Z",
+                "blocked by Outside allowed windows until 2026-04-05T00:30Z",
             ),
             (
-                "2026-03-29T00:59:59Z",
-                "blocked by Outside allowed windows until 2026-03-29T01:00Z",
+                "2026-03-29T01:00:00Z",
+                "blocked by Outside allowed windows until 2026-04-05T00:30Z",
             ),
-            ("2026-03-29T01:00:00Z", "clear"),
-            ("2026-03-29T01:29:59Z", "clear"),
             (
                 "2026-03-29T01:30:00Z",
                 "blocked by Outside allowed windows until 2026-04-05T00:30Z",
             ),
-            // Fall back: opens at the first 02:30 (CEST, 00:30Z) and stays open to 03:30 CET (02:30Z).
+            // Fall back: 02:30 happens twice; the window opens at the second (CET, 01:30Z) and stays open to
+            // 03:30 CET (02:30Z).
             (
-                "2026-10-25T00:29:59Z",
-                "blocked by Outside allowed windows until 2026-10-25T00:30Z",
+                "2026-10-25T00:30:00Z",
+                "blocked by Outside allowed windows until 2026-10-25T01:30Z",
             ),
-            ("2026-10-25T00:30:00Z", "clear"),
+            ("2026-10-25T01:30:00Z", "clear"),
             ("2026-10-25T01:45:00Z", "clear"),
             (
                 "2026-10-25T02:30:00Z",
@@ -113,11 +117,11 @@ fn berlin_window_at_0230_on_spring_forward_and_fall_back_sundays() {
     );
     assert_eq!(
         calendar.next_window(utc("2026-03-28T12:00:00Z")),
-        Some(utc("2026-03-29T01:00:00Z"))
+        Some(utc("2026-04-05T00:30:00Z"))
     );
     assert_eq!(
-        calendar.next_window(utc("2026-03-29T01:10:00Z")),
-        Some(utc("2026-03-29T01:10:00Z"))
+        calendar.next_window(utc("2026-10-25T02:10:00Z")),
+        Some(utc("2026-10-25T02:10:00Z"))
     );
 }
 
@@ -168,12 +172,23 @@ fn periods_ending_in_or_lying_inside_a_spring_forward_gap() {
     check_table(
         &calendar,
         &[
-            // 01:00 CET (00:00Z) to the change (01:00Z); the 02:10-02:50 period does not happen that night.
+            // 01:00 CET (00:00Z) to 02:30 read with the offset before the change, 03:30 CEST (01:30Z): the hour and
+            // a half it lasts on the wall clock of an ordinary night (it used to end at the change, an hour in).
+            // The 02:10-02:50 period starts at the change and ends at 03:50 CEST (01:50Z): RFC 5545 reads it as
+            // 03:10-03:50 CEST (it used to vanish).
             (
                 "2026-03-29T00:00:00Z",
-                "blocked by Ends in the gap until 2026-03-29T01:00Z",
+                "blocked by Ends in the gap until 2026-03-29T01:50Z",
             ),
-            ("2026-03-29T01:00:00Z", "clear"),
+            (
+                "2026-03-29T01:00:00Z",
+                "blocked by Ends in the gap until 2026-03-29T01:50Z",
+            ),
+            (
+                "2026-03-29T01:30:00Z",
+                "blocked by Inside the gap until 2026-03-29T01:50Z",
+            ),
+            ("2026-03-29T01:50:00Z", "clear"),
             // An ordinary Sunday: 00:00Z-01:30Z and 01:10Z-01:50Z, one run.
             (
                 "2026-03-22T01:20:00Z",
@@ -430,9 +445,11 @@ fn rrule_occurrences_follow_the_daylight_saving_rule() {
         &[
             ("2026-03-27T01:30:00Z", "blocked by Nightly job until 2026-03-27T02:30Z"),
             ("2026-03-28T01:30:00Z", "blocked by Nightly job until 2026-03-28T02:30Z"),
-            // 02:30 does not exist on March 29: the change (03:00 CEST, 01:00Z) to 03:30 CEST.
+            // 02:30 does not exist on March 29: RFC 5545 moves the occurrence to 03:30 CEST (01:30Z), for an hour
+            // (to 02:30Z); it starts at the change (03:00 CEST, 01:00Z), half an hour early, on the safe side.
             ("2026-03-29T00:59:59Z", "clear"),
-            ("2026-03-29T01:00:00Z", "blocked by Nightly job until 2026-03-29T01:30Z"),
+            ("2026-03-29T01:00:00Z", "blocked by Nightly job until 2026-03-29T02:30Z"),
+            ("2026-03-29T02:29:59Z", "blocked by Nightly job until 2026-03-29T02:30Z"),
             ("2026-03-31T00:30:00Z", "blocked by Nightly job until 2026-03-31T01:30Z"),
             ("2026-04-01T00:30:00Z", "clear"),
         ],

@@ -415,14 +415,15 @@ fn a_realistic_ics_feed() {
                 "2026-06-01T22:00:00Z",
                 "blocked by Datacenter move until 2026-06-02T04:00Z",
             ),
-            // The weekly series, also over the spring-forward weekend (Monday 09:00 CEST).
+            // The weekly series. Over the spring-forward weekend each occurrence lasts DTEND - DTSTART in real
+            // time, 66 hours, as RFC 5545 says for DTEND: to Monday 10:00 CEST (08:00Z), an hour past 09:00.
             (
                 "2026-03-06T14:00:00Z",
                 "blocked by Weekend freeze until 2026-03-09T08:00Z",
             ),
             (
                 "2026-03-27T14:00:00Z",
-                "blocked by Weekend freeze until 2026-03-30T07:00Z",
+                "blocked by Weekend freeze until 2026-03-30T08:00Z",
             ),
             // Taken out by EXDATE.
             ("2026-04-04T12:00:00Z", "clear"),
