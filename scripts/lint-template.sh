@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lints the SAM template, and proves the linter still catches what matters.
 #
-#   1. template.yaml must be clean (errors, warnings and informational findings all count).
+#   1. template.yaml (and the CloudFormation wiring example, docs/wiring/cloudformation.yaml) must be clean (errors, warnings and informational findings all count: informational checks are
+#      switched on with --include-checks I, so that e.g. a stateful resource without a deliberate DeletionPolicy, I3011,
+#      fails the lint).
 #   2. tests/fixtures/broken-template.yaml must be rejected. It carries three deliberate defects (a bad runtime,
 #      an unknown property, an invalid event type). Because a SAM transform error stops cfn-lint at the first
 #      defect, "the file fails" alone would not notice a linter that lost two of the three checks (cfn-lint 1.58
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 TEMPLATE=template.yaml
 BROKEN=tests/fixtures/broken-template.yaml
+WIRING=docs/wiring/cloudformation.yaml
 PINNED=1.51.0
 
 # name | sed expression that repairs the defect | text cfn-lint must print when it catches it
@@ -33,11 +36,16 @@ fail() {
   failures=$((failures + 1))
 }
 
-# A fresh machine has Python and pip but maybe not the linter: fetch the pinned one from PyPI.
+# A fresh machine has Python and pip but maybe not the linter: use (or make) the private virtualenv .ci/run uses,
+# since Debian's Python refuses a plain `pip install` (PEP 668), and fetch the pinned linter into it from PyPI.
+VENV="${XDG_CACHE_HOME:-$HOME/.cache}/codepipeline-hooks/venv"
 if ! command -v cfn-lint >/dev/null 2>&1 || [ "$(cfn-lint --version 2>&1 | awk '{print $NF}')" != "$PINNED" ]; then
-  echo "installing cfn-lint==$PINNED (pip)"
-  python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==$PINNED" ||
-    { echo "FAIL  could not install cfn-lint==$PINNED: pip install cfn-lint==$PINNED"; exit 1; }
+  if [ "$("$VENV/bin/cfn-lint" --version 2>/dev/null | awk '{print $NF}')" != "$PINNED" ]; then
+    echo "installing cfn-lint==$PINNED (pip, into $VENV)"
+    { python3 -m venv "$VENV" && "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "cfn-lint==$PINNED"; } ||
+      { echo "FAIL  could not install cfn-lint==$PINNED into $VENV (python3 -m venv, then pip install cfn-lint==$PINNED)"; exit 1; }
+  fi
+  export PATH="$VENV/bin:$PATH"
   hash -r
 fi
 version="$(cfn-lint --version 2>&1 | awk '{print $NF}')"
@@ -48,7 +56,7 @@ fi
 # lint FILE -> sets $out and $rc (cfn-lint exit code: bit 2 = error, 4 = warning, 8 = informational).
 lint() {
   set +e
-  out="$(cfn-lint -- "$1" 2>&1)"
+  out="$(cfn-lint --include-checks I -- "$1" 2>&1)"
   rc=$?
   set -e
 }
@@ -59,6 +67,14 @@ if [ "$rc" -eq 0 ]; then
   pass "$TEMPLATE is clean"
 else
   fail "$TEMPLATE has cfn-lint findings (exit $rc)" "$out"
+fi
+
+# 1b. The CloudFormation wiring example in the docs: documentation that must stay deployable.
+lint "$WIRING"
+if [ "$rc" -eq 0 ]; then
+  pass "$WIRING is clean"
+else
+  fail "$WIRING has cfn-lint findings (exit $rc)" "$out"
 fi
 
 # 2. The broken fixture, whole.
