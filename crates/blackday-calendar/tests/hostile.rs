@@ -1,0 +1,147 @@
+//! Inputs that used to trick the engine into approving, or crash it (issue 13): each is read as meant, or refused
+//! naming the line or field and the fix.
+
+mod common;
+
+use blackday_calendar::{BlackDayCalendar, periods_from_ics};
+use chrono_tz::Tz;
+use common::{said, utc};
+
+fn ics(events: &str) -> String {
+    format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{events}END:VCALENDAR\r\n")
+}
+
+const FREEZE: &str = "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Freeze\r\nDTSTART:20261224T000000Z\r\n\
+                      DTEND:20261227T000000Z\r\nEND:VEVENT\r\n";
+
+#[test]
+fn component_and_property_names_are_case_insensitive() {
+    let spellings = [
+        ics(FREEZE)
+            .replace("BEGIN:VCALENDAR", "BEGIN:vcalendar")
+            .replace("END:VCALENDAR", "END:vcalendar"),
+        ics(FREEZE).replace("VCALENDAR", "VCalendar"),
+        ics(FREEZE)
+            .replace("BEGIN:VEVENT", "begin:vevent")
+            .replace("END:VEVENT", "End:VEvent"),
+        ics(FREEZE)
+            .replace("DTSTART:", "dtstart:")
+            .replace("DTEND:", "DtEnd:")
+            .replace("SUMMARY:", "summary:"),
+    ];
+    for text in spellings {
+        let calendar = BlackDayCalendar::from_ics(&text, Tz::UTC).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(calendar.blackouts().len(), 1, "{text}");
+        assert_eq!(
+            said(&calendar.verdict(utc("2026-12-25T12:00:00Z"))),
+            "blocked by Freeze until 2026-12-27T00:00Z",
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn deeply_nested_components_are_refused_not_a_stack_overflow() {
+    let depth = 10_000;
+    let text = ics(&format!(
+        "{}{}",
+        "BEGIN:VEVENT\r\n".repeat(depth),
+        "END:VEVENT\r\n".repeat(depth)
+    ));
+    let error = periods_from_ics(&text, Tz::UTC).unwrap_err().to_string();
+    assert!(error.contains("line 10: components nest more than 8 deep"), "{error}");
+}
+
+#[test]
+fn json_with_text_after_the_object_is_refused_and_a_byte_order_mark_accepted() {
+    let document = r#"{"timezone": "UTC", "blackouts": [{"name": "Freeze", "dates": ["2026-12-24"]}]}"#;
+    for trailing in [" {\"timezone\": \"UTC\"}", " garbage", "]]]", "\n,"] {
+        let error = BlackDayCalendar::from_json(&format!("{document}{trailing}")).unwrap_err();
+        assert!(
+            error.problem.contains("text after the calendar object"),
+            "{trailing:?}: {error}"
+        );
+        assert!(error.fix.contains("exactly one JSON object"), "{error}");
+    }
+    assert!(BlackDayCalendar::from_json(&format!("{document}\n  \r\n")).is_ok());
+    let calendar = BlackDayCalendar::from_json(&format!("\u{feff}{document}")).unwrap();
+    assert!(!calendar.verdict(utc("2026-12-24T12:00:00Z")).is_clear());
+}
+
+#[test]
+fn rules_that_expand_to_nothing_or_less_are_refused_with_the_line() {
+    let event = |lines: &str| {
+        ics(&format!(
+            "BEGIN:VEVENT\r\nSUMMARY:Freeze\r\nDTSTART;TZID=Europe/Berlin:20260101T090000\r\n{lines}END:VEVENT\r\n"
+        ))
+    };
+    let cases = [
+        (
+            event("DURATION:PT1H\r\nRRULE:FREQ=DAILY;INTERVAL=0\r\n"),
+            "RRULE: INTERVAL=0",
+            7,
+        ),
+        (
+            event("DURATION:PT1H\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=0\r\n"),
+            "RRULE: BYMONTHDAY=0",
+            7,
+        ),
+        (
+            event("DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=0\r\n"),
+            "RRULE: COUNT=0",
+            7,
+        ),
+        (
+            event("DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z\r\n"),
+            "RRULE: COUNT and UNTIL are both given",
+            7,
+        ),
+        (event("DTEND;TZID=:20260101T100000\r\n"), "DTEND: TZID= is empty", 6),
+        (
+            event("DTEND;TZID=Europe/Berlin:20260101T100000\r\nDURATION:PT1H\r\n"),
+            "DURATION: is given together with DTEND",
+            7,
+        ),
+        (
+            event("DURATION:PT1H\r\nEXDATE;TZID=:20260102T090000\r\nRRULE:FREQ=DAILY\r\n"),
+            "EXDATE: TZID= is empty",
+            7,
+        ),
+    ];
+    for (text, problem, line) in cases {
+        let error = periods_from_ics(&text, Tz::UTC).unwrap_err().to_string();
+        assert!(error.contains(problem), "{problem:?} not in {error}");
+        assert!(error.contains(&format!("(line {line})")), "line {line} not in {error}");
+        assert!(error.contains("event 1 (\"Freeze\")"), "{error}");
+    }
+    for rule in [
+        "FREQ=DAILY;INTERVAL=0",
+        "FREQ=MONTHLY;BYMONTHDAY=0",
+        "FREQ=DAILY;COUNT=0",
+    ] {
+        let document = format!(
+            r#"{{"timezone": "UTC", "blackouts": [{{"name": "x", "rrule": {{"rule": "{rule}", "start": "2026-01-01"}}}}]}}"#
+        );
+        let error = BlackDayCalendar::from_json(&document).unwrap_err();
+        assert_eq!(error.location, "at `blackouts[0].rrule.rule`", "{rule}: {error}");
+    }
+}
+
+#[test]
+fn a_count_rule_ends_by_its_count_and_a_huge_count_is_refused() {
+    let text = ics(
+        "BEGIN:VEVENT\r\nSUMMARY:Patch\r\nDTSTART:19000101T000000Z\r\nDURATION:PT30M\r\n\
+                    RRULE:FREQ=HOURLY;INTERVAL=7;COUNT=5000\r\nEND:VEVENT\r\n",
+    );
+    let calendar = BlackDayCalendar::from_ics(&text, Tz::UTC).unwrap();
+    // The 5000th occurrence starts 4999 * 7 hours after the start: 1903-12-30T01:00Z.
+    assert_eq!(
+        said(&calendar.verdict(utc("1903-12-30T01:10:00Z"))),
+        "blocked by Patch until 1903-12-30T01:30Z"
+    );
+    assert_eq!(said(&calendar.verdict(utc("1903-12-30T08:10:00Z"))), "clear");
+    assert!(calendar.verdict(utc("2026-01-01T00:00:00Z")).is_clear());
+    let huge = text.replace("COUNT=5000", "COUNT=4000000000");
+    let error = periods_from_ics(&huge, Tz::UTC).unwrap_err().to_string();
+    assert!(error.contains("give UNTIL instead"), "{error}");
+}
