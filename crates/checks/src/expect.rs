@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::pointer::MAX_COMPARED_BYTES;
+use crate::pointer::{Found, lookup};
 use crate::suite::Expect;
 
 /// What came back from one attempt, as far as the expectations care.
@@ -38,6 +40,13 @@ pub enum Mismatch {
     },
     /// JSON expectations, but the body does not parse as JSON.
     NotJson,
+    /// The value at the pointer is more JSON text than a check compares ([`MAX_COMPARED_BYTES`]); `bytes` is its
+    /// size.
+    JsonTooLarge {
+        pointer: String,
+        expected: Value,
+        bytes: usize,
+    },
     HeaderMissing {
         header: String,
     },
@@ -47,7 +56,9 @@ pub enum Mismatch {
     },
 }
 
-/// Every expectation `observed` does not meet, in the order the suite lists them; empty means it passed.
+/// Every expectation `observed` does not meet, in the order the suite lists them; empty means it passed. JSON
+/// expectations read the body as a stream and build only the values they compare (at most
+/// [`MAX_COMPARED_BYTES`] of JSON text each).
 pub fn evaluate(expect: &Expect, observed: &Observed) -> Vec<Mismatch> {
     let mut mismatches = Vec::new();
     if !expect.status.contains(observed.status) {
@@ -64,18 +75,29 @@ pub fn evaluate(expect: &Expect, observed: &Observed) -> Vec<Mismatch> {
         }
     }
     if !expect.json.is_empty() {
-        match serde_json::from_str::<Value>(&observed.body) {
+        let pointers: Vec<&str> = expect.json.iter().map(|want| want.pointer.as_str()).collect();
+        match lookup(&observed.body, &pointers) {
             Err(_) => mismatches.push(Mismatch::NotJson),
-            Ok(document) => {
-                for want in &expect.json {
-                    let got = document.pointer(&want.pointer);
-                    if !got.is_some_and(|got| json_equal(got, &want.equals)) {
-                        mismatches.push(Mismatch::Json {
-                            pointer: want.pointer.clone(),
-                            expected: want.equals.clone(),
-                            got: got.cloned(),
-                        });
-                    }
+            Ok(found) => {
+                for (want, found) in expect.json.iter().zip(found) {
+                    let got = match found {
+                        Found::Value(got) if json_equal(&got, &want.equals) => continue,
+                        Found::Value(got) => Some(got),
+                        Found::Missing => None,
+                        Found::TooLarge(bytes) => {
+                            mismatches.push(Mismatch::JsonTooLarge {
+                                pointer: want.pointer.clone(),
+                                expected: want.equals.clone(),
+                                bytes,
+                            });
+                            continue;
+                        }
+                    };
+                    mismatches.push(Mismatch::Json {
+                        pointer: want.pointer.clone(),
+                        expected: want.equals.clone(),
+                        got,
+                    });
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hooks_common::text::truncate;
 use serde::{Deserialize, Serialize};
 
-use crate::expect::{Mismatch, millis};
+use crate::expect::{MAX_COMPARED_BYTES, Mismatch, millis};
 use crate::suite::PassCriterion;
 
 /// CodePipeline's limit on `PutJobFailureResult`'s `failureDetails.message`.
@@ -315,6 +315,15 @@ pub fn describe_mismatch(mismatch: &Mismatch) -> String {
             )
         }
         Mismatch::NotJson => "expected a JSON body, got one that does not parse".to_owned(),
+        Mismatch::JsonTooLarge {
+            pointer,
+            expected,
+            bytes,
+        } => format!(
+            "expected {pointer} = {}, got a value of {bytes} bytes of JSON, more than the {MAX_COMPARED_BYTES} a \
+             check compares: point at a smaller part of it",
+            truncate(&expected.to_string(), 100)
+        ),
         Mismatch::HeaderMissing { header } => format!("expected header {header}, got none"),
         Mismatch::TooSlow { max_ms, got_ms } => format!("expected latency ≤ {max_ms} ms, got {got_ms} ms"),
     }

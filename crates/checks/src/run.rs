@@ -5,26 +5,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hooks_common::address::AddressPolicy;
 use hooks_common::text::truncate;
 use reqwest::header::{HeaderName, HeaderValue};
-use reqwest::{Client, Method, RequestBuilder};
+use reqwest::{Client, Method, RequestBuilder, Response, Url};
 use tokio::task::JoinSet;
+use tokio::time::timeout_at;
 
+use crate::body::{self, Room};
+use crate::client::{denial, process_policy};
 use crate::expect::{Observed, evaluate, millis};
 use crate::report::{BODY_EXCERPT_CHARS, CheckResult, Failure, Outcome, SuiteReport};
 use crate::suite::{Body, Check, MAX_CONCURRENCY, Suite};
-
-/// The most of a body the engine reads; expectations see this prefix.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// A client fit for checks: no redirects followed (a check sees exactly what its URL answers; expect 301/302 to
-/// test a redirect), and a user agent that names the engine. Per-attempt timeouts come from the suite.
-pub fn http_client() -> reqwest::Result<Client> {
-    Client::builder()
-        .user_agent(concat!("codepipeline-hooks-checks/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-}
 
 /// What a check's attempts so far found; survives the check being cut by the deadline.
 #[derive(Clone, Default)]
@@ -37,13 +29,30 @@ struct Progress {
 type Shared = Arc<Mutex<Vec<Progress>>>;
 
 impl Suite {
-    /// Runs every check, at most `concurrency` at a time, and returns by `deadline` whatever happens: checks
-    /// not finished by then are reported as not run. Results are in the suite's order.
+    /// [`Suite::run_with`] under the address policy of the process environment, the one [`crate::http_client`]
+    /// builds its client with.
     pub async fn run(&self, client: &Client, deadline: Instant) -> SuiteReport {
+        self.run_policy(client, process_policy(), deadline).await
+    }
+
+    /// Runs every check, at most `concurrency` at a time, and returns by `deadline` whatever happens: checks
+    /// not finished by then are reported as not run. Results are in the suite's order. A check whose URL is
+    /// an address `policy` denies is not sent (build `client` with [`crate::http_client_with`] and the same
+    /// policy, so names resolving to such addresses are refused too).
+    pub async fn run_with(&self, client: &Client, policy: &AddressPolicy, deadline: Instant) -> SuiteReport {
+        self.run_policy(client, Ok(policy.clone()), deadline).await
+    }
+
+    async fn run_policy(
+        &self,
+        client: &Client,
+        policy: Result<AddressPolicy, String>,
+        deadline: Instant,
+    ) -> SuiteReport {
         let started = Instant::now();
         let stop = tokio::time::Instant::from_std(deadline);
         let checks: Arc<[Check]> = self.checks.clone().into();
-        let plan = Arc::new(Plan::of(self));
+        let plan = Arc::new(Plan::of(self, policy));
         let progress: Shared = Arc::new(Mutex::new(vec![Progress::default(); checks.len()]));
         let mut results: Vec<Option<CheckResult>> = vec![None; checks.len()];
         let mut tasks = JoinSet::new();
@@ -130,11 +139,14 @@ struct Plan {
     timeout: Duration,
     max_attempts: u32,
     retry_delay: Duration,
+    /// Where checks may go; the error of a bad setting refuses every check.
+    policy: Result<AddressPolicy, String>,
 }
 
 impl Plan {
-    fn of(suite: &Suite) -> Plan {
+    fn of(suite: &Suite, policy: Result<AddressPolicy, String>) -> Plan {
         Plan {
+            policy,
             base_url: suite.base_url.clone(),
             timeout: Duration::from_millis(suite.timeout_ms.max(1)),
             max_attempts: suite.consecutive_failures_to_fail.max(1),
@@ -187,21 +199,27 @@ async fn attempt(client: &Client, check: &Check, plan: &Plan) -> (Result<(), Fai
         Ok(request) => request,
         Err(error) => return (Err(Failure::Invalid { error }), None),
     };
-    let started = Instant::now();
-    match tokio::time::timeout(plan.timeout, fetch(request, started)).await {
-        Err(_elapsed) => (
+    match fetch(request, plan.timeout).await {
+        Fetched::TimedOut { waited_for } => (
             Err(Failure::Timeout {
                 timeout_ms: millis(plan.timeout),
             }),
-            Some(millis(started.elapsed())),
+            Some(millis(waited_for)),
         ),
-        Ok(Err(error)) => (
-            Err(Failure::Transport {
-                error: describe(&error),
-            }),
-            None,
-        ),
-        Ok(Ok(observed)) => {
+        Fetched::Failed(error) => {
+            let failure = match denial(&error) {
+                // The name resolves only to denied addresses: not the target's passing fault, so no retry.
+                Some(denied) => Failure::Invalid {
+                    error: denied.to_string(),
+                },
+                None => Failure::Transport {
+                    error: describe(&error),
+                },
+            };
+            (Err(failure), None)
+        }
+        // The room is held until the answer is judged: the body is in use until then.
+        Fetched::Answer(observed, _room) => {
             let latency = Some(millis(observed.latency));
             let mismatches = evaluate(&check.expect, &observed);
             if mismatches.is_empty() {
@@ -221,6 +239,7 @@ async fn attempt(client: &Client, check: &Check, plan: &Plan) -> (Result<(), Fai
 fn build(client: &Client, check: &Check, plan: &Plan) -> Result<RequestBuilder, String> {
     let method = Method::from_bytes(check.method.as_bytes()).map_err(|_| format!("bad method `{}`", check.method))?;
     let url = crate::suite::resolve_url(plan.base_url.as_deref(), &check.url).map_err(|e| format!("url {e}"))?;
+    allowed(&url, plan)?;
     let mut request = client.request(method, url);
     for (name, value) in &check.headers {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("bad header name `{name}`"))?;
@@ -234,8 +253,60 @@ fn build(client: &Client, check: &Check, plan: &Plan) -> Result<RequestBuilder, 
     })
 }
 
-async fn fetch(request: RequestBuilder, started: Instant) -> reqwest::Result<Observed> {
-    let mut response = request.send().await?;
+/// URLs written with an IP address never reach the client's resolver, so the policy is applied to them here.
+fn allowed(url: &Url, plan: &Plan) -> Result<(), String> {
+    match &plan.policy {
+        Ok(policy) => policy.check_url(url).map_err(|denied| denied.to_string()),
+        Err(setting) => Err(format!("no check is sent while {setting}")),
+    }
+}
+
+enum Fetched {
+    Answer(Observed, Room),
+    /// No complete answer within the timeout; `waited_for` is how long the target had.
+    TimedOut {
+        waited_for: Duration,
+    },
+    Failed(reqwest::Error),
+}
+
+/// Sends the request and reads the answer within `timeout`. Waiting for room in the body budget stops the clock:
+/// neither the timeout nor the latency counts it, since the target is not what is slow then.
+async fn fetch(request: RequestBuilder, timeout: Duration) -> Fetched {
+    let started = Instant::now();
+    let due = |waited: Duration| tokio::time::Instant::from_std(started + timeout + waited);
+    let timed_out = |waited: Duration| Fetched::TimedOut {
+        waited_for: started.elapsed().saturating_sub(waited),
+    };
+    let response = match timeout_at(due(Duration::ZERO), request.send()).await {
+        Err(_elapsed) => return timed_out(Duration::ZERO),
+        Ok(Err(error)) => return Fetched::Failed(error),
+        Ok(Ok(response)) => response,
+    };
+    let queued = Instant::now();
+    let Some(room) = Room::reserve(response.content_length()).await else {
+        return timed_out(Duration::ZERO);
+    };
+    let waited = queued.elapsed();
+    match timeout_at(due(waited), read(response, room)).await {
+        Err(_elapsed) => timed_out(waited),
+        Ok(Err(error)) => Fetched::Failed(error),
+        Ok(Ok((status, headers, body, room))) => Fetched::Answer(
+            Observed {
+                status,
+                headers,
+                body,
+                latency: started.elapsed().saturating_sub(waited),
+            },
+            room,
+        ),
+    }
+}
+
+type Answer = (u16, Vec<(String, String)>, String, Room);
+
+/// The status, headers and body (up to the room's size, without a second copy) of an answer.
+async fn read(mut response: Response, mut room: Room) -> reqwest::Result<Answer> {
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -247,20 +318,16 @@ async fn fetch(request: RequestBuilder, started: Instant) -> reqwest::Result<Obs
             )
         })
         .collect();
-    let mut body = Vec::new();
+    let limit = room.bytes();
+    // A declared length is reserved exactly; an undeclared one grows as it comes, up to the room.
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |_| limit));
     while let Some(chunk) = response.chunk().await? {
-        let room = MAX_BODY_BYTES - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_BODY_BYTES {
+        if body::append(&mut body, &chunk, limit) {
             break;
         }
     }
-    Ok(Observed {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-        latency: started.elapsed(),
-    })
+    room.shrink_to(body.capacity());
+    Ok((status, headers, body::into_text(body), room))
 }
 
 /// The causes of a transport error without the URL (which reqwest puts first): "connect: tcp connect error:

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use checks::{Failure, Mismatch, Outcome, Suite, SuiteReport, Verdict, http_client};
+use checks::{AddressPolicy, Failure, Mismatch, Outcome, Suite, SuiteReport, Verdict, http_client, http_client_with};
 use pipeline_sim::target::{TargetMode, TargetService};
 use serde_json::{Value, json};
 
@@ -13,8 +13,15 @@ fn suite(target: &TargetService, settings: Value, checks: Value) -> Suite {
     Suite::parse(&raw.to_string()).unwrap()
 }
 
+/// The target service listens on 127.0.0.1, which checks may reach only when allow-listed.
+fn loopback_allowed() -> AddressPolicy {
+    AddressPolicy::allowing(&["127.0.0.1/32".parse().unwrap()])
+}
+
 async fn run(suite: &Suite, within: Duration) -> SuiteReport {
-    suite.run(&http_client().unwrap(), Instant::now() + within).await
+    let policy = loopback_allowed();
+    let client = http_client_with(&policy).unwrap();
+    suite.run_with(&client, &policy, Instant::now() + within).await
 }
 
 fn failure(report: &SuiteReport, name: &str) -> Failure {

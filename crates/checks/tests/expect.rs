@@ -137,6 +137,42 @@ fn json_expectations_on_a_body_that_is_not_json() {
 }
 
 #[test]
+fn a_value_too_large_to_compare_is_a_mismatch_that_says_so_while_smaller_parts_still_compare() {
+    let items: Vec<u32> = (0..30_000).collect();
+    let body = json!({"items": items, "count": 30_000}).to_string();
+    let want = |pointer: &str, equals: Value| JsonEquals {
+        pointer: pointer.into(),
+        equals,
+    };
+    let expect = Expect {
+        json: vec![
+            want("/items", json!([0, 1])),
+            want("/items/29999", json!(29_999)),
+            want("/count", json!(30_000)),
+        ],
+        ..Expect::default()
+    };
+    let bytes = json!(items).to_string().len();
+    assert!(bytes > checks::expect::MAX_COMPARED_BYTES);
+    let mismatches = evaluate(&expect, &answer(200, &body));
+    assert_eq!(
+        mismatches,
+        [Mismatch::JsonTooLarge {
+            pointer: "/items".into(),
+            expected: json!([0, 1]),
+            bytes
+        }]
+    );
+    assert_eq!(
+        checks::report::describe_mismatch(&mismatches[0]),
+        format!(
+            "expected /items = [0,1], got a value of {bytes} bytes of JSON, more than the 65536 a check compares: \
+             point at a smaller part of it"
+        )
+    );
+}
+
+#[test]
 fn headers_present_in_any_case() {
     let cases: &[(&[&str], &[&str])] = &[
         (&["x-version"], &[]),
@@ -202,6 +238,7 @@ fn every_unmet_expectation_is_reported_in_order() {
             Mismatch::BodyMissing { .. } => "body",
             Mismatch::Json { .. } => "json",
             Mismatch::NotJson => "not json",
+            Mismatch::JsonTooLarge { .. } => "json too large",
             Mismatch::HeaderMissing { .. } => "header",
             Mismatch::TooSlow { .. } => "latency",
         })
