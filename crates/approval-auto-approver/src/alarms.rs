@@ -1,7 +1,7 @@
 //! The facts: each watched alarm's state and since when, from CloudWatch `DescribeAlarms`.
 
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::error::DisplayErrorContext;
+use hooks_common::aws::render_sdk_error;
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 use chrono::{DateTime, Utc};
 
@@ -76,7 +76,7 @@ async fn page_through(client: &Client, names: &[String], prefix: Option<&str>) -
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|e| format!("CloudWatch DescribeAlarms failed: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("CloudWatch {}", render_sdk_error("DescribeAlarms", &e)))?;
         for alarm in output.metric_alarms() {
             found.push(fact(
                 alarm.alarm_name(),

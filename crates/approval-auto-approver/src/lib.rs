@@ -6,14 +6,11 @@
 pub mod alarms;
 pub mod checked;
 pub mod decide;
-mod error;
 pub mod settings;
-
-pub use error::ApproverError;
 
 use std::time::{Duration, Instant};
 
-use hooks_common::approval::ApprovalRequest;
+use hooks_common::approval::{ApprovalRequest, Gate, Ruling};
 use hooks_common::gate::{Decision, FailurePolicy};
 
 /// Time kept back from the invocation's deadline, after the checks ran, for reading the alarms again and
@@ -25,6 +22,20 @@ pub struct Sources {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// For the CustomData check suite (`checks::http_client`: no redirects followed).
     pub http: reqwest::Client,
+}
+
+/// The auto-approver as a gate: its clients and the deployment's defaults.
+pub struct AutoApprover {
+    pub sources: Sources,
+    pub defaults: settings::Defaults,
+}
+
+impl Gate for AutoApprover {
+    type Notice = ();
+
+    async fn decide(&self, request: &ApprovalRequest, deadline: Instant) -> Ruling<()> {
+        decide_approval(&self.sources, &self.defaults, request.clone(), deadline).await.into()
+    }
 }
 
 /// Gathers the facts for one approval and decides; never fails (errors become the failure policy's decision).

@@ -1,32 +1,19 @@
-use std::time::Duration;
-
 use approval_auto_approver::settings::Defaults;
-use approval_auto_approver::{ApproverError, Sources, decide_approval};
-use hooks_common::approval::{ApprovalDesk, GateSettings, handle};
-use hooks_common::settings::Env;
-use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
+use approval_auto_approver::{AutoApprover, Sources};
+use hooks_common::approval::{ApprovalDesk, GateFunction, GateSettings};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    hooks_common::telemetry::init();
-    let env = Env::process();
-    let gate = GateSettings::from_env(&env)?;
-    let defaults = Defaults::from_env(&env, gate.sweep_interval)?;
-    let sdk = hooks_common::aws::sdk_config().await;
-    let desk = ApprovalDesk::new(aws_sdk_codepipeline::Client::new(&sdk));
-    let sources = Sources {
-        cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
-        http: checks::http_client()?,
-    };
-    let (desk, gate, defaults, sources) = (&desk, &gate, &defaults, &sources);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = hooks_common::runtime::deadline(&event.context, Duration::from_secs(60));
-        handle(desk, gate, &event.payload, |request| {
-            decide_approval(sources, defaults, request, deadline)
-        })
-        .await
-        .map_err(ApproverError::from)
-    }))
+    hooks_common::runtime::serve(async |env| {
+        let gate = GateSettings::from_env(env)?;
+        let defaults = Defaults::from_env(env, gate.sweep_interval)?;
+        let sdk = hooks_common::aws::sdk_config().await;
+        let sources = Sources {
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            http: checks::http_client().map_err(|e| hooks_common::Error::Startup(hooks_common::aws::cause_chain(&e)))?,
+        };
+        let desk = ApprovalDesk::new(aws_sdk_codepipeline::Client::new(&sdk));
+        Ok(GateFunction::new(desk, gate, AutoApprover { sources, defaults }))
+    })
     .await
 }

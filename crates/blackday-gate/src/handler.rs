@@ -1,61 +1,58 @@
-//! The edge: the shared approval machinery asks for a decision per approval; this gathers the calendar, decides,
-//! and after the machinery carried the decisions out, tells Slack about holds decided on a notification.
+//! The edge: the shared approval machinery asks this gate for a ruling per approval; it gathers the calendar and
+//! decides, and after the machinery carried the decisions out, tells people about holds decided on a notification.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
-use hooks_common::approval::{ApprovalDesk, ApprovalRequest, GateSettings, Handled, RequestSource, handle};
+use hooks_common::Error;
+use hooks_common::approval::{ApprovalRequest, Gate, Outcome, RequestSource, Ruling, Settled};
 use hooks_common::gate::Decision;
-use serde_json::Value;
 
-use crate::GateError;
 use crate::calendars::Calendars;
-use crate::decide::{Facts, Rules, Ruling, decide};
+use crate::decide::{Facts, Rules, decide};
 use crate::notice::{HoldNotice, Notices};
 use crate::settings::GateData;
 
-/// Time kept back from the deadline so the runtime can report the result.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
-
-pub struct Gate {
-    desk: ApprovalDesk,
-    gate: GateSettings,
+pub struct BlackDayGate {
     calendars: Calendars,
     notices: Notices,
     max_stale: chrono::Duration,
+    sweep_interval: chrono::Duration,
+    /// The region the console links point into (the function's own: a gate serves its own region's pipelines).
+    region: String,
 }
 
-impl Gate {
+impl BlackDayGate {
     pub fn new(
-        desk: ApprovalDesk,
-        gate: GateSettings,
         calendars: Calendars,
         notices: Notices,
         max_stale: chrono::Duration,
-    ) -> Gate {
-        Gate {
-            desk,
-            gate,
+        sweep_interval: chrono::Duration,
+        region: String,
+    ) -> BlackDayGate {
+        BlackDayGate {
             calendars,
             notices,
             max_stale,
+            sweep_interval,
+            region,
         }
     }
+}
 
-    /// Gathers the facts for one approval and decides; never fails (errors become the failure policy's decision).
-    pub async fn rule(&self, request: &ApprovalRequest) -> Ruling {
+impl Gate for BlackDayGate {
+    type Notice = HoldNotice;
+
+    /// Gathers the calendar for one approval and decides; never fails (errors become the failure policy's
+    /// decision). A hold carries the notice people would be told.
+    async fn decide(&self, request: &ApprovalRequest, _deadline: Instant) -> Ruling<HoldNotice> {
         let data = match request.settings::<GateData>() {
             Ok(data) => data,
             // A broken CustomData will not fix itself on the next sweep: reject, saying which field and how.
             Err(problem) => {
-                return Ruling {
-                    decision: Decision::Reject {
-                        reason: format!("{problem}. See the README's BlackDay gate CustomData"),
-                    },
-                    held_by: None,
-                };
+                return Ruling::from(Decision::Reject {
+                    reason: format!("{problem}. See the README's BlackDay gate CustomData"),
+                });
             }
         };
         let calendar = self.calendars.for_approval(&data).await;
@@ -63,7 +60,7 @@ impl Gate {
             inside: data.inside.unwrap_or_default(),
             on_error: data.on_error.unwrap_or_default(),
             max_stale: self.max_stale,
-            recheck: self.gate.sweep_interval,
+            recheck: self.sweep_interval,
         };
         // "Now" is read after the calendar arrived, so a slow feed cannot make the answer refer to the past.
         let facts = Facts {
@@ -71,57 +68,38 @@ impl Gate {
             now: Utc::now(),
             expires: request.expires,
         };
-        decide(&facts, &rules)
+        let ruling = decide(&facts, &rules);
+        let notice = ruling.held_by.map(|held_by| HoldNotice {
+            pipeline: request.pipeline.clone(),
+            stage: request.stage.clone(),
+            action: request.action.clone(),
+            token: request.token.clone(),
+            // Built, never copied from the notification: whoever can publish to the topic could choose it.
+            review_link: Some(hooks_common::console::pipeline_url(&self.region, &request.pipeline)),
+            held_by,
+            reason: ruling.decision.explanation().to_owned(),
+        });
+        Ruling {
+            decision: ruling.decision,
+            notice,
+        }
     }
 
-    /// One invocation: decide every approval it brings (or the sweep finds), then tell Slack about new holds.
-    pub async fn handle(&self, event: &Value, deadline: Instant) -> Result<Vec<Handled>, GateError> {
-        let deadline = deadline.checked_sub(DEADLINE_MARGIN).unwrap_or(deadline);
-        let holds: Mutex<HashMap<String, HoldNotice>> = Mutex::default();
-        let handled = handle(&self.desk, &self.gate, event, |request| {
-            let holds = &holds;
-            async move {
-                let ruling = self.rule(&request).await;
-                if let Some(held_by) = ruling.held_by {
-                    let notice = HoldNotice {
-                        pipeline: request.pipeline.clone(),
-                        stage: request.stage.clone(),
-                        action: request.action.clone(),
-                        token: request.token.clone(),
-                        review_link: request.review_link.clone(),
-                        held_by,
-                        reason: ruling.decision.explanation().to_owned(),
-                    };
-                    holds
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(request.place(), notice);
-                }
-                ruling.decision
-            }
-        })
-        .await?;
-        let mut holds = holds.into_inner().unwrap_or_else(|p| p.into_inner());
+    /// Tells people about holds that stood (one at its last look before expiry became a reject, whose reason is in
+    /// the approval's history), and only those decided on the notification: the sweeps that keep holding stay quiet.
+    async fn after_batch(&self, settled: Vec<Settled<HoldNotice>>, deadline: Instant) -> Result<(), Error> {
         let mut first_error = None;
-        // Only holds that stood (one at its last look before expiry became a reject, whose reason is in the
-        // approval's history) and only on the notification: the sweeps that keep holding stay quiet.
-        let new_holds = handled
-            .iter()
-            .filter(|done| done.outcome == "held" && done.source == RequestSource::Notification);
-        for done in new_holds {
-            let Some(mut notice) = holds.remove(&done.approval) else {
-                continue;
-            };
-            notice.reason.clone_from(&done.reason);
+        let new_holds = settled
+            .into_iter()
+            .filter(|s| s.handled.outcome == Outcome::Held && s.handled.source == RequestSource::Notification);
+        for Settled { handled, mut notice } in new_holds {
+            notice.reason.clone_from(&handled.reason);
             if let Err(error) = self.notices.tell(&notice, deadline).await {
-                tracing::error!(approval = %done.approval, %error,
+                tracing::error!(approval = %handled.approval, %error,
                     "hold notice not sent; failing the invocation so Lambda retries (the hold itself sent nothing)");
                 first_error.get_or_insert(error);
             }
         }
-        match first_error {
-            Some(error) => Err(error.into()),
-            None => Ok(handled),
-        }
+        first_error.map_or(Ok(()), Err)
     }
 }

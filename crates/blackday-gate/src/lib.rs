@@ -12,11 +12,9 @@ pub mod calendars;
 pub mod cli;
 pub mod decide;
 pub mod display;
-mod error;
 pub mod feed;
 pub mod handler;
 pub mod notice;
 pub mod settings;
 
-pub use error::GateError;
-pub use handler::Gate;
+pub use handler::BlackDayGate;

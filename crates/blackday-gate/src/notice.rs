@@ -133,7 +133,7 @@ impl Notices {
             return Ok(false);
         }
         let route = "hold notices";
-        let webhook = self.webhooks.webhook(&self.secret_id).await?;
+        let webhook = self.webhooks.webhook(&self.secret_id, deadline).await?;
         let sent = self.slack.post(route, &webhook, &render(notice), deadline).await;
         if let Err(error) = sent {
             if matches!(error, Error::SlackRejected { .. }) {

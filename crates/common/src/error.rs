@@ -7,6 +7,10 @@ pub enum Error {
     #[error("setting {name}: {problem}. Fix: {fix}")]
     Setting { name: String, problem: String, fix: String },
 
+    /// Something the function builds once at start-up (an HTTP client) could not be built; no setting fixes it.
+    #[error("cannot start: {0}")]
+    Startup(String),
+
     #[error("event field `{field}`: {problem}")]
     Event { field: String, problem: String },
 
@@ -42,6 +46,7 @@ impl Error {
     pub fn error_type(&self) -> &'static str {
         match self {
             Error::Setting { .. } => "SettingError",
+            Error::Startup(_) => "StartupFailed",
             Error::Event { .. } => "MalformedEvent",
             Error::Secret { .. } => "SecretUnavailable",
             Error::Aws { .. } => "AwsCallFailed",

@@ -5,8 +5,8 @@
 pub mod address;
 pub mod approval;
 pub mod aws;
+pub mod console;
 mod error;
-pub mod events;
 pub mod gate;
 pub mod runtime;
 pub mod secrets;

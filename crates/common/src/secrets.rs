@@ -15,7 +15,9 @@ pub struct Webhook(String);
 
 impl Webhook {
     /// Accepts what a secret holds: the URL itself, or `{"webhook_url": "..."}`.
-    pub fn parse(secret_id: &str, secret_string: &str) -> Result<Webhook, Error> {
+    /// Only `https://` URLs: a webhook is a bearer secret and must not travel in the clear. `allow_loopback_http`
+    /// (the simulator's Slack sink, never set by the template) admits `http://127.0.0.1` and `http://localhost`.
+    pub fn parse(secret_id: &str, secret_string: &str, allow_loopback_http: bool) -> Result<Webhook, Error> {
         let trimmed = secret_string.trim();
         let url = if trimmed.starts_with('{') {
             serde_json::from_str::<serde_json::Value>(trimmed)
@@ -28,6 +30,15 @@ impl Webhook {
         } else {
             trimmed.to_owned()
         };
+        let loopback_http = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"]
+            .iter()
+            .any(|prefix| url.starts_with(prefix));
+        if url.starts_with("http://") && !(allow_loopback_http && loopback_http) {
+            return Err(Error::Secret {
+                secret_id: secret_id.to_owned(),
+                problem: "holds an http:// URL; webhooks are secrets and are only sent over https://".to_owned(),
+            });
+        }
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
             return Err(Error::Secret {
                 secret_id: secret_id.to_owned(),
@@ -53,44 +64,62 @@ const CACHE_FOR: Duration = Duration::from_secs(300);
 pub struct WebhookStore {
     client: aws_sdk_secretsmanager::Client,
     cache: Mutex<HashMap<String, (Webhook, Instant)>>,
+    allow_loopback_http: bool,
 }
 
+/// Test-only: lets a webhook be `http://127.0.0.1:…` (the simulator's Slack sink). The template never sets it.
+pub const ALLOW_LOOPBACK_HTTP_VAR: &str = "SLACK_ALLOW_LOOPBACK_HTTP";
+
 impl WebhookStore {
-    pub fn new(client: aws_sdk_secretsmanager::Client) -> WebhookStore {
-        WebhookStore {
+    pub fn new(client: aws_sdk_secretsmanager::Client, env: &crate::settings::Env) -> Result<WebhookStore, Error> {
+        let allow_loopback_http = match env.optional(ALLOW_LOOPBACK_HTTP_VAR).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(Error::Setting {
+                    name: ALLOW_LOOPBACK_HTTP_VAR.into(),
+                    problem: format!("`{other}` is not true or false"),
+                    fix: "leave it unset in every deployment; only the local simulator sets it to true".into(),
+                });
+            }
+        };
+        Ok(WebhookStore {
             client,
             cache: Mutex::new(HashMap::new()),
-        }
+            allow_loopback_http,
+        })
     }
 
-    pub async fn webhook(&self, secret_id: &str) -> Result<Webhook, Error> {
+    /// The webhook in `secret_id`, from the cache or read within `deadline`.
+    pub async fn webhook(&self, secret_id: &str, deadline: std::time::Instant) -> Result<Webhook, Error> {
         if let Some((webhook, fetched)) = self.cache.lock().await.get(secret_id)
             && fetched.elapsed() < CACHE_FOR
         {
             return Ok(webhook.clone());
         }
-        let output = self
-            .client
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .map_err(|e| {
-                // The SDK's error names the code (ResourceNotFoundException, AccessDeniedException, ...);
-                // it never contains the secret's value.
-                Error::Secret {
+        let read = self.client.get_secret_value().secret_id(secret_id).send();
+        // Rendered the one way (code, message, status, network cause): an answer the SDK cannot parse is kept whole
+        // in its error, and that answer is the secret.
+        let output = match crate::aws::by_deadline(deadline, read).await {
+            Some(Ok(output)) => output,
+            Some(Err(error)) => {
+                return Err(Error::Secret {
                     secret_id: secret_id.to_owned(),
-                    problem: format!(
-                        "GetSecretValue failed: {}",
-                        aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                    ),
-                }
-            })?;
+                    problem: crate::aws::render_sdk_error("GetSecretValue", &error),
+                });
+            }
+            None => {
+                return Err(Error::Secret {
+                    secret_id: secret_id.to_owned(),
+                    problem: format!("GetSecretValue: {}", crate::aws::NO_ANSWER_IN_TIME),
+                });
+            }
+        };
         let value = output.secret_string().ok_or_else(|| Error::Secret {
             secret_id: secret_id.to_owned(),
             problem: "has no SecretString (binary secrets are not supported); store the webhook URL as text".to_owned(),
         })?;
-        let webhook = Webhook::parse(secret_id, value)?;
+        let webhook = Webhook::parse(secret_id, value, self.allow_loopback_http)?;
         self.cache
             .lock()
             .await
@@ -115,11 +144,11 @@ mod tests {
 
     #[test]
     fn parses_plain_and_json_secrets_and_redacts_debug() {
-        assert_eq!(Webhook::parse("s", URL).unwrap().url(), URL);
+        assert_eq!(Webhook::parse("s", URL, false).unwrap().url(), URL);
         let json = format!("{{\"webhook_url\": \"{URL}\"}}");
-        assert_eq!(Webhook::parse("s", &json).unwrap().url(), URL);
+        assert_eq!(Webhook::parse("s", &json, false).unwrap().url(), URL);
         assert_eq!(
-            format!("{:?}", Webhook::parse("s", URL).unwrap()),
+            format!("{:?}", Webhook::parse("s", URL, false).unwrap()),
             "Webhook(<redacted>)"
         );
     }
@@ -130,11 +159,28 @@ mod tests {
             "hooks.slack.com/services/T0/B0/SECRETPART",
             "{\"url\": \"SECRETPART\"}",
             "https://a b/SECRETPART",
+            "http://hooks.slack.com/services/T0/B0/SECRETPART",
         ] {
-            let err = Webhook::parse("team/slack", bad).unwrap_err().to_string();
+            let err = Webhook::parse("team/slack", bad, true).unwrap_err().to_string();
             assert!(err.contains("team/slack"), "{err}");
             assert!(!err.contains("SECRETPART"), "secret leaked into: {err}");
         }
+    }
+
+    #[test]
+    fn http_only_to_loopback_and_only_when_allowed() {
+        let sink = "http://127.0.0.1:4000/slack/default";
+        assert!(Webhook::parse("s", sink, false).is_err());
+        assert_eq!(Webhook::parse("s", sink, true).unwrap().url(), sink);
+        assert!(Webhook::parse("s", "http://127.0.0.1.evil.example/x", true).is_err());
+    }
+
+    fn store(client: aws_sdk_secretsmanager::Client) -> WebhookStore {
+        WebhookStore::new(client, &crate::settings::Env::from_pairs(&[])).unwrap()
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(10)
     }
 
     #[tokio::test]
@@ -143,12 +189,12 @@ mod tests {
             .match_requests(|r| r.secret_id() == Some("slack/default"))
             .then_output(|| GetSecretValueOutput::builder().secret_string(URL).build());
         let client = mock_client!(aws_sdk_secretsmanager, RuleMode::MatchAny, [&rule]);
-        let store = WebhookStore::new(client);
-        assert_eq!(store.webhook("slack/default").await.unwrap().url(), URL);
-        assert_eq!(store.webhook("slack/default").await.unwrap().url(), URL);
+        let store = store(client);
+        assert_eq!(store.webhook("slack/default", soon()).await.unwrap().url(), URL);
+        assert_eq!(store.webhook("slack/default", soon()).await.unwrap().url(), URL);
         assert_eq!(rule.num_calls(), 1);
         store.forget("slack/default").await;
-        store.webhook("slack/default").await.unwrap();
+        store.webhook("slack/default", soon()).await.unwrap();
         assert_eq!(rule.num_calls(), 2);
     }
 
@@ -162,8 +208,8 @@ mod tests {
             )
         });
         let client = mock_client!(aws_sdk_secretsmanager, [&rule]);
-        let err = WebhookStore::new(client)
-            .webhook("slack/missing")
+        let err = store(client)
+            .webhook("slack/missing", soon())
             .await
             .unwrap_err()
             .to_string();
@@ -171,5 +217,21 @@ mod tests {
             err.contains("slack/missing") && err.contains("ResourceNotFoundException"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_cannot_be_parsed_never_puts_the_secret_in_the_error() {
+        let rule = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                200.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from(format!("{{\"SecretString\": \"{URL}\", \"Name\": 7")),
+            )
+        });
+        let client = mock_client!(aws_sdk_secretsmanager, [&rule]);
+        let err = store(client).webhook("slack/default", soon()).await.unwrap_err();
+        for told in [err.to_string(), format!("{err:?}")] {
+            assert!(!told.contains("SECRETPART"), "secret leaked into: {told}");
+            assert!(told.contains("GetSecretValue") && told.contains("could not be read"), "{told}");
+        }
     }
 }

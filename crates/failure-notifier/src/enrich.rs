@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_codepipeline::Client;
-use aws_sdk_codepipeline::error::DisplayErrorContext;
+use hooks_common::aws::render_sdk_error;
 use aws_sdk_codepipeline::types::ActionExecutionFilter;
 
 use crate::triage::ActionFailure;
@@ -22,6 +22,8 @@ pub struct Revision {
 /// What `ListActionExecutions` says about the failed run of the action.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActionRun {
+    /// This run's id: a retried action without an external run is told apart by it.
+    pub action_execution_id: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub external_url: Option<String>,
@@ -65,7 +67,7 @@ async fn revisions(client: &Client, failure: &ActionFailure) -> Result<Vec<Revis
         .pipeline_execution_id(&failure.execution_id)
         .send()
         .await
-        .map_err(|e| format!("GetPipelineExecution failed: {}", DisplayErrorContext(&e)))?;
+        .map_err(|e| render_sdk_error("GetPipelineExecution", &e))?;
     let revisions = output
         .pipeline_execution()
         .map(|execution| execution.artifact_revisions())
@@ -113,7 +115,7 @@ async fn action_run(client: &Client, failure: &ActionFailure) -> Result<Option<A
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|e| format!("ListActionExecutions failed: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| render_sdk_error("ListActionExecutions", &e))?;
         let run = output.action_execution_details().iter().find(|d| {
             d.stage_name() == Some(failure.stage.as_str()) && d.action_name() == Some(failure.action.as_str())
         });
@@ -121,6 +123,7 @@ async fn action_run(client: &Client, failure: &ActionFailure) -> Result<Option<A
             let result = run.output().and_then(|o| o.execution_result());
             let error = result.and_then(|r| r.error_details());
             return Ok(Some(ActionRun {
+                action_execution_id: run.action_execution_id().map(str::to_owned),
                 error_code: error.and_then(|e| e.code()).map(str::to_owned),
                 error_message: error.and_then(|e| e.message()).map(str::to_owned),
                 external_url: result.and_then(|r| r.external_execution_url()).map(str::to_owned),

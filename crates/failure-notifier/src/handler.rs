@@ -5,13 +5,15 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hooks_common::events;
+use crate::events;
 use hooks_common::secrets::WebhookStore;
 use hooks_common::slack::SlackClient;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::NotifierError;
+use hooks_common::Error;
+use hooks_common::runtime::{Function, Invocation};
+
 use crate::enrich::{self, Enrichment};
 use crate::message;
 use crate::routing::SlackRoutes;
@@ -41,9 +43,15 @@ impl RecentFailures {
     const CAPACITY: usize = 512;
     const REMEMBER_FOR: Duration = Duration::from_secs(15 * 60);
 
-    fn contains(&mut self, key: &str) -> bool {
+    /// Whether `key` was notified. A key without the action execution id (enrichment failed, this time or the
+    /// first time) matches any notified run of the same failure: a re-delivery must not post twice because
+    /// CodePipeline was slow.
+    fn contains(&mut self, key: &str, complete: bool) -> bool {
         self.entries.retain(|(_, at)| at.elapsed() < Self::REMEMBER_FOR);
-        self.entries.iter().any(|(k, _)| k == key)
+        let extends = |long: &str, short: &str| long.strip_prefix(short).is_some_and(|rest| rest.starts_with('/'));
+        self.entries
+            .iter()
+            .any(|(k, _)| k == key || extends(key, k) || (!complete && extends(k, key)))
     }
 
     fn insert(&mut self, key: String) {
@@ -80,7 +88,7 @@ impl Notifier {
         }
     }
 
-    pub async fn handle(&self, event: &Value, deadline: Instant) -> Result<Outcome, NotifierError> {
+    pub async fn handle(&self, event: &Value, deadline: Instant) -> Result<Outcome, Error> {
         let failure = match triage(events::parse(event)?)? {
             Triage::Ignore(reason) => {
                 tracing::info!(%reason, "event ignored");
@@ -88,11 +96,6 @@ impl Notifier {
             }
             Triage::Notify(failure) => failure,
         };
-        let key = failure.key();
-        if self.recent.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
-            tracing::info!(%key, "failure already notified by this container; duplicate delivery skipped");
-            return Ok(Outcome::Duplicate { key });
-        }
         tracing::info!(pipeline = %failure.pipeline, execution_id = %failure.execution_id, stage = %failure.stage,
             action = %failure.action, "action failed; notifying");
 
@@ -114,10 +117,17 @@ impl Notifier {
         {
             tracing::warn!(%problem, "sending without some details");
         }
+        // The key needs the action execution id that enrichment read; a duplicate costs those reads, not a message.
+        let run_id = enrichment.action_run.as_ref().ok().and_then(Option::as_ref).and_then(|r| r.action_execution_id.as_deref());
+        let key = failure.key(run_id);
+        if self.recent.lock().unwrap_or_else(|p| p.into_inner()).contains(&key, run_id.is_some()) {
+            tracing::info!(%key, "failure already notified by this container; duplicate delivery skipped");
+            return Ok(Outcome::Duplicate { key });
+        }
         let message = message::render(&failure, &enrichment);
 
         let destination = self.routes.destination(&failure.pipeline);
-        let webhook = self.webhooks.webhook(&destination.secret_id).await?;
+        let webhook = self.webhooks.webhook(&destination.secret_id, deadline).await?;
         match self.slack.post(&destination.label, &webhook, &message, deadline).await {
             Ok(delivery) => {
                 self.recent.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
@@ -133,8 +143,17 @@ impl Notifier {
                     self.webhooks.forget(&destination.secret_id).await;
                 }
                 tracing::error!(error = %error, "Slack message not delivered; failing the invocation so it is retried");
-                Err(error.into())
+                Err(error)
             }
         }
+    }
+}
+
+impl Function for Notifier {
+    type Output = Outcome;
+    type Error = Error;
+
+    async fn invoke(&self, event: Value, invocation: Invocation) -> Result<Outcome, Error> {
+        self.handle(&event, invocation.deadline).await
     }
 }

@@ -5,11 +5,10 @@
 //! `message` renders them, `handler` carries it out; only `handler` does I/O.
 
 pub mod enrich;
-mod error;
+pub mod events;
 pub mod handler;
 pub mod message;
 pub mod routing;
 pub mod triage;
 
-pub use error::NotifierError;
 pub use handler::{Notifier, Outcome};

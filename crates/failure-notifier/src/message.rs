@@ -1,6 +1,6 @@
 //! The Slack message for one failed action: what failed, why, which change, and where to look.
 
-use hooks_common::events::console_execution_url;
+use hooks_common::console::execution_url as console_execution_url;
 use hooks_common::slack::SlackMessage;
 use hooks_common::slack::blocks::{context, divider, escape, fields, header, link, section};
 
@@ -154,6 +154,7 @@ mod tests {
                 url: Some("https://github.com/acme/demo-app/commit/4f9c2a1".into()),
             }]),
             action_run: Ok(Some(ActionRun {
+                action_execution_id: Some("ae-1".into()),
                 error_code: Some("JobFailed".into()),
                 error_message: Some("Phase BUILD: 3 tests failed in checkout_test.rs".into()),
                 external_url: Some("https://console.aws.amazon.com/codebuild/run/1".into()),
@@ -190,7 +191,7 @@ mod tests {
         assert_eq!(
             message.text,
             "demo-app failed at Build › Compile (JobFailed): Phase BUILD: 3 tests failed in checkout_test.rs. \
-             Revision 4f9c2a1 \"Make checkout <faster>\". https://eu-west-1.console.aws.amazon.com/codesuite/\
+             Revision 4f9c2a1 \"Make checkout &lt;faster&gt;\". https://eu-west-1.console.aws.amazon.com/codesuite/\
              codepipeline/pipelines/demo-app/executions/0d1e2f30-1111-4222-8333-444455556666/timeline?region=eu-west-1"
         );
     }

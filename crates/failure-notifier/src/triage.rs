@@ -2,7 +2,7 @@
 //! events; only the action-level one names what failed, so it is the one that notifies.
 
 use hooks_common::Error;
-use hooks_common::events::{Incoming, Level, PipelineStateChange, State};
+use crate::events::{Incoming, Level, PipelineStateChange, State};
 
 /// The facts of one failed action, as the event states them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,12 +26,13 @@ impl ActionFailure {
     /// what failed (execution, stage, action), plus the external run when the action names one, so that a person
     /// retrying the failed stage, which runs the action again (a new build) in the same execution, hears of a
     /// second failure.
-    pub fn key(&self) -> String {
-        let base = format!("{}/{}/{}/FAILED", self.execution_id, self.stage, self.action);
-        match &self.external_id {
-            Some(run) => format!("{base}/{run}"),
-            None => base,
+    pub fn key(&self, action_execution_id: Option<&str>) -> String {
+        let mut key = format!("{}/{}/{}/FAILED", self.execution_id, self.stage, self.action);
+        for part in [self.external_id.as_deref(), action_execution_id].into_iter().flatten() {
+            key.push('/');
+            key.push_str(part);
         }
+        key
     }
 }
 
@@ -99,7 +100,7 @@ pub fn triage(incoming: Incoming) -> Result<Triage, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hooks_common::events::parse;
+    use crate::events::parse;
     use serde_json::{Value, json};
 
     fn event(detail_type: &str, state: &str) -> Value {
@@ -147,7 +148,9 @@ mod tests {
         assert_eq!(failure.provider.as_deref(), Some("CodeBuild"));
         assert_eq!(failure.error_code.as_deref(), Some("JobFailed"));
         assert_eq!(failure.external_url.as_deref(), Some("https://cb/run"));
-        assert_eq!(failure.key(), "exec-1/Build/Compile/FAILED");
+        assert_eq!(failure.key(None), "exec-1/Build/Compile/FAILED");
+        // A retried action without an external run is a new failure: its action execution id tells it apart.
+        assert_eq!(failure.key(Some("ae-2")), "exec-1/Build/Compile/FAILED/ae-2");
     }
 
     #[test]
@@ -161,7 +164,7 @@ mod tests {
             let Triage::Notify(failure) = triage(parse(&event).unwrap()).unwrap() else {
                 panic!()
             };
-            failure.key()
+            failure.key(None)
         };
         let first = key("e-1", Some("demo-app-build:41"));
         assert_eq!(first, "exec-1/Build/Compile/FAILED/demo-app-build:41");

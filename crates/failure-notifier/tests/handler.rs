@@ -48,7 +48,11 @@ async fn notifier(sim: &Simulator) -> (Notifier, aws_smithy_mocks::Rule, aws_smi
         .then_output(|| ListActionExecutionsOutput::builder().build());
     let notifier = Notifier::new(
         mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&execution, &runs]),
-        WebhookStore::new(mock_client!(aws_sdk_secretsmanager, [&secret])),
+        WebhookStore::new(
+            mock_client!(aws_sdk_secretsmanager, [&secret]),
+            &Env::from_pairs(&[("SLACK_ALLOW_LOOPBACK_HTTP", "true")]),
+        )
+        .unwrap(),
         SlackClient::new(RetryPolicy::default()).unwrap(),
         SlackRoutes::from_env(&Env::from_pairs(&[("SLACK_WEBHOOK_SECRET_ID", "slack/default")])).unwrap(),
     );
@@ -88,7 +92,9 @@ async fn notifies_once_and_ignores_the_other_levels() {
         text.contains("shop failed at Build › Unit (JobFailed): Build failed. Revision c0ffee0 \"Fix cart\""),
         "{text}"
     );
-    assert_eq!((secret.num_calls(), execution.num_calls()), (1, 1));
+    // The duplicate key needs the action execution id that enrichment reads: a duplicate costs those reads
+    // (the execution read twice), never a second message or a second secret read.
+    assert_eq!((secret.num_calls(), execution.num_calls()), (1, 2));
 }
 
 #[tokio::test]

@@ -24,3 +24,17 @@ impl From<RunnerError> for Diagnostic {
         }
     }
 }
+
+/// The runner as a function of the suite's runtime layer: one job per invocation.
+impl hooks_common::runtime::Function for crate::Runner {
+    type Output = crate::Outcome;
+    type Error = RunnerError;
+
+    async fn invoke(
+        &self,
+        event: serde_json::Value,
+        invocation: hooks_common::runtime::Invocation,
+    ) -> Result<crate::Outcome, RunnerError> {
+        self.handle(event, invocation.deadline).await
+    }
+}

@@ -103,3 +103,12 @@ mod tests {
         }
     }
 }
+
+impl hooks_common::runtime::Function for Canary {
+    type Output = Outcome;
+    type Error = CanaryError;
+
+    async fn invoke(&self, event: Value, invocation: hooks_common::runtime::Invocation) -> Result<Outcome, CanaryError> {
+        self.handle(&event, invocation.deadline).await
+    }
+}

@@ -2,14 +2,16 @@
 //! answer it. "Someone already decided" (a person in the console, or an earlier delivery) is an outcome,
 //! not an error.
 
+use std::time::Instant;
+
 use aws_sdk_codepipeline::Client;
-use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
 use aws_sdk_codepipeline::types::{ActionExecutionStatus, ApprovalResult, ApprovalStatus};
 use chrono::{DateTime, Duration, Utc};
 
 use super::request::{ApprovalRequest, RequestSource};
 use crate::Error;
+use crate::aws::{NO_ANSWER_IN_TIME, by_deadline, call, sdk_problem};
 use crate::gate::Decision;
 use crate::text::truncate;
 
@@ -27,20 +29,9 @@ pub enum Carried {
     AlreadyDecided(String),
 }
 
+#[derive(Clone)]
 pub struct ApprovalDesk {
     client: Client,
-}
-
-fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    operation: &'static str,
-    target: &str,
-    error: aws_sdk_codepipeline::error::SdkError<E, R>,
-) -> Error {
-    Error::Aws {
-        operation,
-        target: target.to_owned(),
-        problem: DisplayErrorContext(&error).to_string(),
-    }
 }
 
 fn to_utc(time: &aws_sdk_codepipeline::primitives::DateTime) -> Option<DateTime<Utc>> {
@@ -53,14 +44,13 @@ impl ApprovalDesk {
     }
 
     /// The pending Manual approvals of `pipeline` that notify `topic_arn`, with their tokens.
-    pub async fn pending_approvals(&self, pipeline: &str, topic_arn: &str) -> Result<Vec<ApprovalRequest>, Error> {
-        let declared = self
-            .client
-            .get_pipeline()
-            .name(pipeline)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetPipeline", pipeline, e))?;
+    pub async fn pending_approvals(
+        &self,
+        pipeline: &str,
+        topic_arn: &str,
+        deadline: Instant,
+    ) -> Result<Vec<ApprovalRequest>, Error> {
+        let declared = call(deadline, "GetPipeline", pipeline, self.client.get_pipeline().name(pipeline).send()).await?;
         let owned: Vec<(String, String, Option<String>, Duration)> = declared
             .pipeline()
             .map(|p| p.stages())
@@ -88,13 +78,13 @@ impl ApprovalDesk {
         if owned.is_empty() {
             return Ok(Vec::new());
         }
-        let state = self
-            .client
-            .get_pipeline_state()
-            .name(pipeline)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetPipelineState", pipeline, e))?;
+        let state = call(
+            deadline,
+            "GetPipelineState",
+            pipeline,
+            self.client.get_pipeline_state().name(pipeline).send(),
+        )
+        .await?;
         let mut pending = Vec::new();
         for (stage, action, custom_data, timeout) in owned {
             let latest = state
@@ -119,7 +109,6 @@ impl ApprovalDesk {
                 requested_at: started,
                 source: RequestSource::Sweep,
                 custom_data,
-                review_link: None,
             });
         }
         Ok(pending)
@@ -127,33 +116,33 @@ impl ApprovalDesk {
 
     /// The approval a notification names, as CodePipeline declares it: `None` unless the action notifies
     /// `topic_arn` and is pending with the notification's token. Rules (`CustomData`) and timing come from the
-    /// declaration; the notification adds only its review link.
+    /// declaration; nothing is taken from the notification but where to look.
     pub async fn as_declared(
         &self,
         notified: &ApprovalRequest,
         topic_arn: &str,
+        deadline: Instant,
     ) -> Result<Option<ApprovalRequest>, Error> {
-        let pending = self.pending_approvals(&notified.pipeline, topic_arn).await?;
+        let pending = self.pending_approvals(&notified.pipeline, topic_arn, deadline).await?;
         Ok(pending
             .into_iter()
             .find(|p| p.stage == notified.stage && p.action == notified.action && p.token == notified.token)
             .map(|declared| ApprovalRequest {
                 source: notified.source,
-                review_link: notified.review_link.clone(),
                 ..declared
             }))
     }
 
     /// Whether `request` is still the pending approval (same token, in progress). A duplicate SNS delivery
     /// or a person's answer shows up here, before any decision is made or sent.
-    pub async fn still_pending(&self, request: &ApprovalRequest) -> Result<bool, Error> {
-        let state = self
-            .client
-            .get_pipeline_state()
-            .name(&request.pipeline)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetPipelineState", &request.pipeline, e))?;
+    pub async fn still_pending(&self, request: &ApprovalRequest, deadline: Instant) -> Result<bool, Error> {
+        let state = call(
+            deadline,
+            "GetPipelineState",
+            &request.pipeline,
+            self.client.get_pipeline_state().name(&request.pipeline).send(),
+        )
+        .await?;
         let latest = state
             .stage_states()
             .iter()
@@ -167,7 +156,12 @@ impl ApprovalDesk {
     }
 
     /// Sends Approve/Reject with the decision's explanation as the summary; Hold sends nothing.
-    pub async fn carry_out(&self, request: &ApprovalRequest, decision: &Decision) -> Result<Carried, Error> {
+    pub async fn carry_out(
+        &self,
+        request: &ApprovalRequest,
+        decision: &Decision,
+        deadline: Instant,
+    ) -> Result<Carried, Error> {
         let (status, carried) = match decision {
             Decision::Hold { .. } => return Ok(Carried::Held),
             Decision::Approve { .. } => (ApprovalStatus::Approved, Carried::Approved),
@@ -182,7 +176,7 @@ impl ApprovalDesk {
                 target: request.place(),
                 problem: e.to_string(),
             })?;
-        let sent = self
+        let send = self
             .client
             .put_approval_result()
             .pipeline_name(&request.pipeline)
@@ -190,8 +184,14 @@ impl ApprovalDesk {
             .action_name(&request.action)
             .token(&request.token)
             .result(result)
-            .send()
-            .await;
+            .send();
+        let Some(sent) = by_deadline(deadline, send).await else {
+            return Err(Error::Aws {
+                operation: "PutApprovalResult",
+                target: request.place(),
+                problem: NO_ANSWER_IN_TIME.into(),
+            });
+        };
         match sent {
             Ok(_) => Ok(carried),
             Err(error) => match error.as_service_error() {
@@ -202,7 +202,11 @@ impl ApprovalDesk {
                 Some(PutApprovalResultError::ApprovalAlreadyCompletedException(e)) => Ok(Carried::AlreadyDecided(
                     format!("approval already completed: {}", e.message().unwrap_or_default()),
                 )),
-                _ => Err(aws_error("PutApprovalResult", &request.place(), error)),
+                _ => Err(Error::Aws {
+                    operation: "PutApprovalResult",
+                    target: request.place(),
+                    problem: sdk_problem(&error),
+                }),
             },
         }
     }

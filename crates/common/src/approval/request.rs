@@ -17,6 +17,9 @@ pub enum RequestSource {
     Sweep,
 }
 
+/// The most characters CodePipeline allows in an approval action's `CustomData`.
+pub const CUSTOM_DATA_LIMIT: usize = 500;
+
 /// One pending approval: where it is, the token that answers it, and when it expires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApprovalRequest {
@@ -32,7 +35,6 @@ pub struct ApprovalRequest {
     pub source: RequestSource,
     /// The action's `CustomData`: the gate's per-pipeline settings, as JSON text.
     pub custom_data: Option<String>,
-    pub review_link: Option<String>,
 }
 
 impl ApprovalRequest {
@@ -45,6 +47,11 @@ impl ApprovalRequest {
     pub fn settings<T: DeserializeOwned + Default>(&self) -> Result<T, String> {
         match self.custom_data.as_deref().map(str::trim) {
             None | Some("") => Ok(T::default()),
+            Some(text) if text.chars().count() > CUSTOM_DATA_LIMIT => Err(format!(
+                "CustomData is {} characters; CodePipeline allows at most {CUSTOM_DATA_LIMIT}: shorten it (alarm \
+                 prefixes instead of long lists)",
+                text.chars().count()
+            )),
             Some(text) => parse_json(text).map_err(|problem| format!("CustomData {problem}")),
         }
     }
@@ -67,8 +74,6 @@ struct NotifiedApproval {
     expires: String,
     #[serde(default)]
     custom_data: Option<String>,
-    #[serde(default)]
-    approval_review_link: Option<String>,
 }
 
 /// CodePipeline writes `expires` as `2016-07-07T20:22Z` (no seconds); accept RFC 3339 as well.
@@ -119,7 +124,6 @@ pub fn parse_notification(message: &str, published: DateTime<Utc>) -> Result<App
         requested_at: published,
         source: RequestSource::Notification,
         custom_data: approval.custom_data.filter(|c| !c.trim().is_empty()),
-        review_link: approval.approval_review_link,
     })
 }
 

@@ -13,6 +13,41 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use super::*;
+use std::future::Future;
+use std::time::Instant;
+
+use crate::gate::Decision;
+
+/// A gate from a closure, so each test says its decision in one line.
+struct FnGate<F>(F);
+
+impl<F, Fut> Gate for FnGate<F>
+where
+    F: Fn(ApprovalRequest) -> Fut + Send + Sync,
+    Fut: Future<Output = Decision> + Send,
+{
+    type Notice = ();
+
+    async fn decide(&self, request: &ApprovalRequest, _deadline: Instant) -> Ruling<()> {
+        (self.0)(request.clone()).await.into()
+    }
+}
+
+/// One invocation of a gate deciding with `decide`, with a minute to go.
+async fn handle<F, Fut>(
+    desk: &ApprovalDesk,
+    settings: &GateSettings,
+    event: &Value,
+    decide: F,
+) -> Result<Vec<Handled>, Error>
+where
+    F: Fn(ApprovalRequest) -> Fut + Send + Sync,
+    Fut: Future<Output = Decision> + Send,
+{
+    GateFunction::new(desk.clone(), settings.clone(), FnGate(decide))
+        .handle(event, Instant::now() + std::time::Duration::from_secs(60))
+        .await
+}
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:auto-approver";
 
@@ -141,7 +176,7 @@ async fn a_pending_approval_is_answered_with_the_reason() {
     )
     .await
     .unwrap();
-    assert_eq!(handled[0].outcome, "approved");
+    assert_eq!(handled[0].outcome, Outcome::Approved);
     assert_eq!(put.num_calls(), 1);
 }
 
@@ -163,7 +198,7 @@ async fn a_duplicate_delivery_or_a_persons_answer_sends_nothing() {
         )
         .await
         .unwrap();
-        assert_eq!(handled[0].outcome, "already_decided");
+        assert_eq!(handled[0].outcome, Outcome::AlreadyDecided);
         assert_eq!(put.num_calls(), 0);
     }
 }
@@ -189,7 +224,7 @@ async fn a_race_lost_to_a_person_is_done_not_an_error() {
     )
     .await
     .unwrap();
-    assert_eq!(handled[0].outcome, "already_decided");
+    assert_eq!(handled[0].outcome, Outcome::AlreadyDecided);
 }
 
 #[tokio::test]
@@ -228,7 +263,7 @@ async fn hold_sends_nothing_until_the_last_look_before_expiry() {
     };
     // The approval started waiting 10 minutes ago: the declared timeout decides when it expires (the
     // notification's own `expires` is not trusted).
-    for (timeout, expected, puts) in [(None, "held", 0), (Some(14), "rejected", 1)] {
+    for (timeout, expected, puts) in [(None, Outcome::Held, 0), (Some(14), Outcome::Rejected, 1)] {
         let state = state_with(Some("tok-1"));
         let put = mock!(Client::put_approval_result)
             .match_requests(|r| r.result().is_some_and(|res| res.status() == &ApprovalStatus::Rejected))
@@ -366,7 +401,7 @@ async fn a_notification_for_an_action_on_another_topic_is_not_answered() {
     })
     .await
     .unwrap();
-    assert_eq!(handled[0].outcome, "already_decided");
+    assert_eq!(handled[0].outcome, Outcome::AlreadyDecided);
     assert!(
         !decided.load(std::sync::atomic::Ordering::SeqCst),
         "the gate was not asked"
@@ -405,6 +440,6 @@ async fn a_hold_outside_the_swept_pipelines_is_rejected_with_the_reason() {
     let handled = handle(&desk, &unswept, &sns("tok-1", Utc::now() + Duration::days(7)), hold)
         .await
         .unwrap();
-    assert_eq!(handled[0].outcome, "rejected");
+    assert_eq!(handled[0].outcome, Outcome::Rejected);
     assert_eq!(put.num_calls(), 1);
 }

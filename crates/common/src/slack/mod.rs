@@ -20,10 +20,12 @@ pub struct SlackMessage {
 }
 
 impl SlackMessage {
+    /// `text` is plain text: it is escaped here like block text, so a commit message's `<!channel>` or
+    /// `<https://evil|label>` reaches a phone's notification as the characters it is, not a mention or a link.
     pub fn new(text: impl Into<String>, mut blocks: Vec<Value>) -> SlackMessage {
         blocks.truncate(blocks::MAX_BLOCKS);
         SlackMessage {
-            text: crate::text::truncate(&text.into(), 3000),
+            text: crate::text::truncate(&blocks::escape(&text.into()), 3000),
             blocks,
         }
     }
@@ -107,8 +109,11 @@ pub struct SlackClient {
 
 impl SlackClient {
     pub fn new(policy: RetryPolicy) -> Result<SlackClient, Error> {
+        // No redirects: a webhook answers itself, and following a 307/308 would re-send the message (and its
+        // bearer URL's request) wherever the answer points.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::SlackUnavailable {
                 route: "-".into(),
@@ -131,6 +136,7 @@ impl SlackClient {
         let started = Instant::now();
         let mut last_problem = String::from("no attempt fitted before the deadline");
         let mut attempts = 0;
+        let mut timed_out = false;
         while attempts < self.policy.max_attempts {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining < self.policy.request_timeout.min(Duration::from_secs(1)) {
@@ -148,7 +154,7 @@ impl SlackClient {
                         return Err(Error::SlackRejected {
                             route: route.to_owned(),
                             status,
-                            reason: crate::text::truncate(body.trim(), 200),
+                            reason: reason(&body),
                         });
                     }
                     Verdict::RetryAfter(wait) => {
@@ -156,12 +162,21 @@ impl SlackClient {
                         wait
                     }
                     Verdict::Retry => {
-                        last_problem = format!("HTTP {status} `{}`", crate::text::truncate(body.trim(), 200));
+                        last_problem = format!("HTTP {status} `{}`", reason(&body));
                         self.policy.backoff(attempts)
                     }
                 },
-                Err(problem) => {
-                    last_problem = problem;
+                Err(failure) => {
+                    last_problem = failure.problem;
+                    // A request that timed out may have been delivered: one more try at most, so a slow Slack
+                    // cannot turn one message into five.
+                    if failure.timed_out {
+                        if timed_out {
+                            last_problem.push_str("; not retried again: a timed-out post may have been delivered");
+                            break;
+                        }
+                        timed_out = true;
+                    }
                     self.policy.backoff(attempts)
                 }
             };
@@ -185,13 +200,13 @@ impl SlackClient {
         })
     }
 
-    /// One POST; transport failures are described without the URL (reqwest would include it).
+    /// One POST; transport failures are described without the URL (reqwest would include it), with their cause.
     async fn attempt(
         &self,
         webhook: &Webhook,
         message: &SlackMessage,
         timeout: Duration,
-    ) -> Result<(u16, Option<String>, String), String> {
+    ) -> Result<(u16, Option<String>, String), PostFailure> {
         let response = self
             .http
             .post(webhook.url())
@@ -199,7 +214,10 @@ impl SlackClient {
             .json(message)
             .send()
             .await
-            .map_err(|e| format!("request failed: {}", e.without_url()))?;
+            .map_err(|e| PostFailure {
+                timed_out: e.is_timeout(),
+                problem: format!("request failed: {}", crate::aws::cause_chain(&e.without_url())),
+            })?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -209,6 +227,20 @@ impl SlackClient {
         let body = response.text().await.unwrap_or_default();
         Ok((status, retry_after, body))
     }
+}
+
+/// A POST that got no answer.
+struct PostFailure {
+    timed_out: bool,
+    problem: String,
+}
+
+/// Slack's reason for an error (`invalid_payload`, `channel_not_found`), as said; anything else is not repeated:
+/// whatever answered may not be Slack, and a body is no place to take words from into logs and errors.
+fn reason(body: &str) -> String {
+    let body = body.trim();
+    let slack_like = !body.is_empty() && body.len() <= 64 && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if slack_like { body.to_owned() } else { format!("an answer of {} bytes that is not a Slack reason", body.len()) }
 }
 
 #[cfg(test)]
@@ -272,7 +304,7 @@ mod tests {
                 let _ = stream.write_all(response.as_bytes());
             }
         });
-        (Webhook::parse("test", &url).unwrap(), requests)
+        (Webhook::parse("test", &url, true).unwrap(), requests)
     }
 
     #[tokio::test]
@@ -320,5 +352,80 @@ mod tests {
         let message = SlackMessage::new("t".repeat(5000), vec![blocks::divider(); 60]);
         assert_eq!(message.blocks.len(), blocks::MAX_BLOCKS);
         assert_eq!(message.text.chars().count(), 3000);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_post_is_retried_at_most_once() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/services/T000/B000/SECRET", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = requests.clone();
+        // Accepts and never answers: each connection is kept open (and counted) until the test ends.
+        std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                open.push(stream);
+            }
+        });
+        let policy = RetryPolicy {
+            request_timeout: Duration::from_millis(300),
+            first_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        };
+        let client = SlackClient::new(policy).unwrap();
+        let webhook = Webhook::parse("test", &url, true).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let err = client
+            .post("alerts", &webhook, &SlackMessage::new("hello", vec![]), deadline)
+            .await
+            .unwrap_err();
+        assert_eq!(requests.load(Ordering::SeqCst), 2, "one try and one retry: {err}");
+        assert!(err.to_string().contains("may have been delivered"), "{err}");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_and_a_strange_body_is_not_repeated() {
+        let (webhook, requests) = webhook_answering(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:9/steal\r\nContent-Length: 22\r\nConnection: close\r\n\r\n<html>token=abc</html>",
+        );
+        let client = SlackClient::new(RetryPolicy::default()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let err = client
+            .post("alerts", &webhook, &SlackMessage::new("hello", vec![]), deadline)
+            .await
+            .unwrap_err();
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(matches!(err, Error::SlackRejected { status: 307, .. }), "{err}");
+        assert!(!err.to_string().contains("token=abc"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let webhook = Webhook::parse("test", &format!("http://127.0.0.1:{port}/services/SECRET"), true).unwrap();
+        let policy = RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        };
+        let err = SlackClient::new(policy)
+            .unwrap()
+            .post("alerts", &webhook, &SlackMessage::new("hello", vec![]), Instant::now() + Duration::from_secs(5))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.to_lowercase().contains("refused"), "{err}");
+        assert!(!err.contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn the_fallback_text_cannot_mention_or_link() {
+        let message = SlackMessage::new("fix <!channel> see <https://evil.example|docs> & <@U123>", vec![]);
+        assert_eq!(
+            message.text,
+            "fix &lt;!channel&gt; see &lt;https://evil.example|docs&gt; &amp; &lt;@U123&gt;"
+        );
     }
 }

@@ -72,6 +72,8 @@ pub(super) fn spawn_sandbox(shared: &Arc<Shared>) -> std::io::Result<Sandbox> {
         // addresses buckets path-style (`/{bucket}/{key}`), as the simulator serves them.
         .env("AWS_ENDPOINT_URL_S3", &shared.aws_endpoint_url)
         .env("TZ", ":UTC")
+        // The simulator's Slack sink is plain http on loopback; deployed functions only ever post over https.
+        .env("SLACK_ALLOW_LOOPBACK_HTTP", "true")
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -8,8 +8,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::Error;
-use crate::settings::parse_json;
+use hooks_common::Error;
+use hooks_common::settings::parse_json;
 
 pub const SOURCE: &str = "aws.codepipeline";
 
@@ -142,19 +142,6 @@ pub fn parse(event: &Value) -> Result<Incoming, Error> {
         })
 }
 
-/// The CodePipeline console page of one execution, as AWS's own notifiers link it.
-pub fn console_execution_url(region: &str, pipeline: &str, execution_id: &str) -> String {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    // Everything but RFC 3986's unreserved characters, so a name with `/` or spaces stays one path segment.
-    const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-    let encode = |s: &str| utf8_percent_encode(s, PATH_SEGMENT).to_string();
-    format!(
-        "https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{}/executions/{}/timeline?region={region}",
-        encode(pipeline),
-        encode(execution_id),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,13 +235,5 @@ mod tests {
             let err = parse(&event).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err}");
         }
-    }
-
-    #[test]
-    fn console_link_encodes_the_pipeline_name() {
-        assert_eq!(
-            console_execution_url("eu-west-1", "my pipeline/x", "abc-1"),
-            "https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/my%20pipeline%2Fx/executions/abc-1/timeline?region=eu-west-1"
-        );
     }
 }
