@@ -240,7 +240,6 @@ pub fn scheduled_event(rule_name: &str, id: &str) -> Value {
 /// The Slack sink route the default webhook secret points at.
 pub const DEFAULT_ROUTE: &str = "T000/B000/deploys";
 
-/// Environment the template gives each function.
 /// How `template.yaml` deploys a function, as far as Lambda enforces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deployment {
@@ -267,9 +266,15 @@ pub fn deployment(function: &str) -> Deployment {
     }
 }
 
+/// Environment the template gives each function, plus what the simulator needs.
 fn defaults(function: &str) -> &'static [(&'static str, &'static str)] {
     match function {
         "failure-notifier" => &[("SLACK_WEBHOOK_SECRET_ID", samples::SLACK_SECRET), ("RUST_LOG", "info")],
+        // The simulator's targets and feeds listen on 127.0.0.1, which functions reaching URLs from pipelines
+        // refuse unless allow-listed (`hooks_common::address`); the template allows no such thing.
+        "approval-auto-approver" | "blackday-gate" | "post-deploy-test-runner" | "synthetic-canary" => {
+            &[("TARGET_ALLOW_CIDRS", "127.0.0.1/32")]
+        }
         _ => &[],
     }
 }
