@@ -67,7 +67,10 @@ impl Calendars {
                         problem,
                     }),
                 ),
-                Err(problem) => return Err(Unavailable::Unreadable(format!("calendar `{name}`: {problem}"))),
+                // Held like an unreadable calendar (never approved): the decision says why.
+                Ok(FeedRead::Suspicious { problem }) | Err(problem) => {
+                    return Err(Unavailable::Unreadable(format!("calendar `{name}`: {problem}")));
+                }
             },
         };
         let calendar = merge(base, data).map_err(Unavailable::CustomData)?;

@@ -5,6 +5,11 @@
 //! refuses) the last good copy is offered instead, with its age and the problem; `decide` uses it only within
 //! `CALENDAR_FEED_MAX_STALE_MINUTES`. The copy lives in the container's memory: a cold container has none, and then
 //! an unreadable feed holds (fails closed).
+//!
+//! A feed that reads but has no events, or far fewer than its last good copy ([`crate::settings::FeedGuard`]), is
+//! [`FeedRead::Suspicious`]: the gate holds and says why, rather than approve by a calendar emptied by mistake. It
+//! does not replace the last good copy, so the drop is judged against that copy until the feed recovers (or the
+//! container is replaced, or the guard is loosened).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -39,6 +44,9 @@ pub enum FeedRead {
     Fresh(GoodCopy),
     /// The feed could not be read; this is the last good copy.
     Stale { copy: GoodCopy, problem: String },
+    /// The feed read, but is not trusted (see the module documentation): hold, saying why. `problem` names the feed
+    /// by host.
+    Suspicious { problem: String },
 }
 
 pub struct FeedCache {
@@ -92,6 +100,13 @@ impl FeedCache {
         }
         match fetch(&self.http, source).await {
             Ok(calendar) => {
+                let last_count = last.as_ref().map(|copy| copy.calendar.blackouts().len());
+                if let Some(problem) = source.guard.suspicion(calendar.blackouts().len(), last_count) {
+                    tracing::warn!(calendar = key, %problem, "calendar feed suspicious");
+                    return Ok(FeedRead::Suspicious {
+                        problem: format!("{}: {problem}", source.label()),
+                    });
+                }
                 let copy = GoodCopy {
                     calendar: Arc::new(calendar),
                     fetched_at: Utc::now(),
@@ -169,6 +184,7 @@ fn describe(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::FeedGuard;
     use std::sync::atomic::{AtomicU16, Ordering};
 
     use axum::Router;
@@ -179,7 +195,10 @@ mod tests {
     const ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:1\r\n\
         DTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261227\r\nSUMMARY:Christmas\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
-    /// A feed on 127.0.0.1 answering with the status in `status` (200 serves [`ICS`], 299 serves junk).
+    /// A valid feed without events: what an emptied calendar, or the wrong account's, exports.
+    const EMPTY: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n";
+
+    /// A feed on 127.0.0.1 answering with the status in `status` (200 serves [`ICS`], 298 [`EMPTY`], 299 junk).
     async fn serve(status: Arc<AtomicU16>) -> FeedSource {
         let app = Router::new()
             .route(
@@ -187,6 +206,7 @@ mod tests {
                 get(|State(status): State<Arc<AtomicU16>>| async move {
                     match status.load(Ordering::SeqCst) {
                         200 => (StatusCode::OK, ICS.to_owned()),
+                        298 => (StatusCode::OK, EMPTY.to_owned()),
                         299 => (StatusCode::OK, "<html>login</html>".to_owned()),
                         code => (StatusCode::from_u16(code).unwrap(), String::new()),
                     }
@@ -199,6 +219,7 @@ mod tests {
         FeedSource {
             url: format!("http://{addr}/cal.ics?key=SECRET").parse().unwrap(),
             zone: chrono_tz::Europe::Berlin,
+            guard: FeedGuard::default(),
         }
     }
 
@@ -230,6 +251,51 @@ mod tests {
             assert_eq!(stale.fetched_at, copy.fetched_at);
             assert!(why.contains(problem), "{why}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_empty_feed_is_suspicious_and_keeps_the_last_good_copy() {
+        let status = Arc::new(AtomicU16::new(298));
+        let source = serve(status.clone()).await;
+        let cache = FeedCache::new(http_client().unwrap(), Duration::ZERO);
+        let FeedRead::Suspicious { problem } = cache.read("retail", &source).await.unwrap() else {
+            panic!("suspicious")
+        };
+        assert!(
+            problem.starts_with("feed at 127.0.0.1: the feed has 0 event(s)"),
+            "{problem}"
+        );
+        assert!(!problem.contains("SECRET"), "{problem}");
+
+        status.store(200, Ordering::SeqCst);
+        assert!(matches!(
+            cache.read("retail", &source).await.unwrap(),
+            FeedRead::Fresh(_)
+        ));
+        status.store(298, Ordering::SeqCst);
+        assert!(matches!(
+            cache.read("retail", &source).await.unwrap(),
+            FeedRead::Suspicious { .. }
+        ));
+        // The good copy is still the one judged against, and used again once the feed recovers.
+        status.store(200, Ordering::SeqCst);
+        let FeedRead::Fresh(copy) = cache.read("retail", &source).await.unwrap() else {
+            panic!("fresh")
+        };
+        assert_eq!(copy.calendar.blackouts().len(), 1);
+
+        let lenient = FeedSource {
+            guard: FeedGuard {
+                min_events: 0,
+                max_drop_percent: 100,
+            },
+            ..source
+        };
+        status.store(298, Ordering::SeqCst);
+        assert!(matches!(
+            cache.read("retail", &lenient).await.unwrap(),
+            FeedRead::Fresh(_)
+        ));
     }
 
     #[tokio::test]
@@ -289,6 +355,7 @@ mod tests {
         let source = FeedSource {
             url: format!("http://{addr}/cal.ics?key=SECRET").parse().unwrap(),
             zone: chrono_tz::UTC,
+            guard: FeedGuard::default(),
         };
         let err = fetch(&http_client().unwrap(), &source).await.unwrap_err();
         assert!(err.contains("could not connect"), "{err}");

@@ -48,11 +48,59 @@ pub enum CalendarSource {
     Feed(FeedSource),
 }
 
-/// An iCalendar feed: its address and the zone of its all-day events and floating times.
+/// An iCalendar feed: its address, the zone of its all-day events and floating times, and when a feed that reads
+/// cleanly is still not trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedSource {
     pub url: reqwest::Url,
     pub zone: Tz,
+    pub guard: FeedGuard,
+}
+
+/// When a feed that reads is suspicious, and the gate holds rather than judge by it: a calendar emptied by mistake,
+/// exported from the wrong account, or cut short by a proxy reads as valid iCalendar and would approve everything.
+/// Set per feed in `BLACKDAY_CALENDARS` (`"min_events"`, `"max_drop_percent"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedGuard {
+    /// Fewer events than this is suspicious (default 1: an empty feed; 0 turns the rule off).
+    pub min_events: usize,
+    /// Losing more than this share of the last good copy's events at once is suspicious (default 50; 100 turns the
+    /// rule off).
+    pub max_drop_percent: u8,
+}
+
+impl Default for FeedGuard {
+    fn default() -> FeedGuard {
+        FeedGuard {
+            min_events: 1,
+            max_drop_percent: 50,
+        }
+    }
+}
+
+impl FeedGuard {
+    /// Why a feed read with `events` events is not trusted, given the last good copy's count; `None` when it is.
+    pub fn suspicion(&self, events: usize, last_good: Option<usize>) -> Option<String> {
+        if events < self.min_events {
+            return Some(format!(
+                "the feed has {events} event(s), fewer than the {} it must have (`min_events`): an emptied or wrongly \
+                 exported calendar would approve every release; fix the feed, or lower `min_events` if it is meant",
+                self.min_events
+            ));
+        }
+        let last = last_good?;
+        // events < last * (100 - max_drop) / 100, in integers.
+        let kept = 100 - usize::from(self.max_drop_percent.min(100));
+        if events * 100 < last * kept {
+            return Some(format!(
+                "the feed has {events} event(s), down from {last} in its last good copy, more than the {}% drop \
+                 `max_drop_percent` allows; fix the feed, or raise `max_drop_percent` if the events were removed on \
+                 purpose",
+                self.max_drop_percent
+            ));
+        }
+        None
+    }
 }
 
 impl FeedSource {
@@ -83,6 +131,11 @@ struct CalendarEntry {
     ics_url: Option<String>,
     #[serde(default)]
     timezone: Option<String>,
+    /// Feeds only: see [`FeedGuard`].
+    #[serde(default)]
+    min_events: Option<usize>,
+    #[serde(default)]
+    max_drop_percent: Option<u8>,
 }
 
 fn setting(name: &str, problem: impl Into<String>, fix: impl Into<String>) -> Error {
@@ -157,9 +210,21 @@ fn check_entry(name: &str, entry: CalendarEntry) -> Result<CalendarSource, Error
     }
     match entry {
         CalendarEntry {
+            inline: Some(_),
+            ics_url: None,
+            min_events,
+            max_drop_percent,
+            ..
+        } if min_events.is_some() || max_drop_percent.is_some() => Err(setting(
+            CALENDARS,
+            format!("at `{name}`: min_events and max_drop_percent are for feeds; an inline calendar cannot change"),
+            "remove them from this calendar",
+        )),
+        CalendarEntry {
             inline: Some(document),
             ics_url: None,
             timezone: None,
+            ..
         } => document
             .into_calendar(None, &format!("{name}.inline"))
             .map(|calendar| CalendarSource::Inline(Arc::new(calendar)))
@@ -168,6 +233,7 @@ fn check_entry(name: &str, entry: CalendarEntry) -> Result<CalendarSource, Error
             inline: Some(_),
             timezone: Some(_),
             ics_url: None,
+            ..
         } => Err(setting(
             CALENDARS,
             format!("at `{name}.timezone`: an inline calendar names its zone inside the document"),
@@ -177,6 +243,8 @@ fn check_entry(name: &str, entry: CalendarEntry) -> Result<CalendarSource, Error
             inline: None,
             ics_url: Some(url),
             timezone,
+            min_events,
+            max_drop_percent,
         } => {
             let url = check_feed_url(&url)
                 .map_err(|(problem, fix)| setting(CALENDARS, format!("at `{name}.ics_url`: {problem}"), fix))?;
@@ -189,7 +257,19 @@ fn check_entry(name: &str, entry: CalendarEntry) -> Result<CalendarSource, Error
             })?;
             let zone = blackday_calendar::parse_time_zone(&zone_name, &format!("at `{name}.timezone`"))
                 .map_err(|e| setting(CALENDARS, format!("{}: {}", e.location, e.problem), e.fix))?;
-            Ok(CalendarSource::Feed(FeedSource { url, zone }))
+            if max_drop_percent.is_some_and(|percent| percent > 100) {
+                return Err(setting(
+                    CALENDARS,
+                    format!("at `{name}.max_drop_percent`: more than 100"),
+                    "give a percentage from 0 to 100 (100 turns the rule off)",
+                ));
+            }
+            let defaults = FeedGuard::default();
+            let guard = FeedGuard {
+                min_events: min_events.unwrap_or(defaults.min_events),
+                max_drop_percent: max_drop_percent.unwrap_or(defaults.max_drop_percent),
+            };
+            Ok(CalendarSource::Feed(FeedSource { url, zone, guard }))
         }
         _ => Err(setting(
             CALENDARS,
@@ -306,6 +386,7 @@ mod tests {
             panic!("feed")
         };
         assert_eq!(feed.zone, chrono_tz::America::Chicago);
+        assert_eq!(feed.guard, FeedGuard::default());
         assert_eq!(
             feed.label(),
             "feed at calendar.example.com",
@@ -313,6 +394,62 @@ mod tests {
         );
         let settings = Settings::from_env(&env(INLINE, &[(MAX_STALE, "0")])).unwrap();
         assert_eq!(settings.max_stale, Duration::zero());
+    }
+
+    #[test]
+    fn a_feed_may_set_when_it_is_suspicious() {
+        let calendars = r#"{"default": {"ics_url": "https://x.test/a.ics", "timezone": "UTC",
+            "min_events": 3, "max_drop_percent": 100}}"#;
+        let settings = Settings::from_env(&env(calendars, &[])).unwrap();
+        let CalendarSource::Feed(feed) = &settings.calendars["default"] else {
+            panic!("feed")
+        };
+        assert_eq!(
+            feed.guard,
+            FeedGuard {
+                min_events: 3,
+                max_drop_percent: 100
+            }
+        );
+        for (calendars, expected) in [
+            (
+                r#"{"default": {"ics_url": "https://x.test/a.ics", "timezone": "UTC", "max_drop_percent": 101}}"#,
+                "at `default.max_drop_percent`: more than 100",
+            ),
+            (
+                r#"{"default": {"inline": {"timezone": "UTC"}, "min_events": 0}}"#,
+                "min_events and max_drop_percent are for feeds",
+            ),
+        ] {
+            let error = Settings::from_env(&env(calendars, &[])).unwrap_err().to_string();
+            assert!(error.contains(expected), "{expected:?} not in {error}");
+        }
+    }
+
+    #[test]
+    fn an_empty_feed_or_a_sharp_drop_is_suspicious() {
+        let guard = FeedGuard::default();
+        assert!(
+            guard
+                .suspicion(0, None)
+                .unwrap()
+                .contains("0 event(s), fewer than the 1")
+        );
+        assert!(guard.suspicion(0, Some(40)).is_some());
+        assert_eq!(guard.suspicion(1, None), None);
+        assert_eq!(guard.suspicion(20, Some(40)), None);
+        assert!(guard.suspicion(19, Some(40)).unwrap().contains("down from 40"));
+        let off = FeedGuard {
+            min_events: 0,
+            max_drop_percent: 100,
+        };
+        assert_eq!(off.suspicion(0, Some(40)), None);
+        let strict = FeedGuard {
+            min_events: 1,
+            max_drop_percent: 0,
+        };
+        assert!(strict.suspicion(39, Some(40)).is_some());
+        assert_eq!(strict.suspicion(41, Some(40)), None);
     }
 
     #[test]
