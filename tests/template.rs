@@ -318,3 +318,60 @@ fn every_schedule_rule_has_a_retry_policy_and_a_dead_letter_queue() {
         }
     }
 }
+
+// ---- Nothing parked unseen ---------------------------------------------------------------------------------
+//
+// Every queue holds events that were never handled, so every queue is kept when the stack goes (Retain) and has an
+// alarm on its depth, and every function has an alarm on its errors; a block added later (the job reaper) that
+// forgets either fails here.
+
+/// The value of a resource's own `key:` (Type, Condition, DeletionPolicy: four spaces in), if it has one.
+fn property<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
+    lines.iter().find_map(|l| {
+        let own = l.strip_prefix("    ").filter(|rest| !rest.starts_with(' '))?;
+        own.strip_prefix(key)?.strip_prefix(':').map(str::trim)
+    })
+}
+
+#[test]
+fn every_queue_is_retained_and_alarmed_and_every_function_has_an_errors_alarm() {
+    let resources = resources(TEMPLATE);
+    let alarm_on = |value: &str| {
+        resources.iter().find(|(_, lines)| {
+            lines.iter().any(|l| l.trim() == "Type: AWS::CloudWatch::Alarm")
+                && lines.iter().any(|l| l.trim() == format!("Value: {value}"))
+        })
+    };
+    let mut queues = 0;
+    for (name, lines) in &resources {
+        let kind = property(lines, "Type").unwrap_or_default();
+        let condition = property(lines, "Condition");
+        let alarm = match kind {
+            "AWS::SQS::Queue" => {
+                queues += 1;
+                for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+                    assert_eq!(property(lines, policy), Some("Retain"), "{name}: {policy}");
+                }
+                alarm_on(&format!("!GetAtt {name}.QueueName"))
+                    .unwrap_or_else(|| panic!("{name}: no alarm on its depth"))
+            }
+            "AWS::Serverless::Function" => {
+                alarm_on(&format!("!Ref {name}")).unwrap_or_else(|| panic!("{name}: no alarm on its errors"))
+            }
+            _ => continue,
+        };
+        let (alarm_name, alarm_lines) = alarm;
+        assert_eq!(
+            property(alarm_lines, "Condition"),
+            condition,
+            "{alarm_name} is deployed exactly when {name} is"
+        );
+        assert!(
+            alarm_lines
+                .iter()
+                .any(|l| l.contains("AlarmActions: !If [HasAlarmNotificationTopic")),
+            "{alarm_name} notifies AlarmNotificationTopicArn"
+        );
+    }
+    assert!(queues >= 11, "the template's queues were found ({queues})");
+}
