@@ -17,6 +17,25 @@ pub enum ClientError {
     Build(#[source] reqwest::Error),
 }
 
+/// For a function's start-up: a bad setting stays the setting error it is (`SettingError`, naming the variable
+/// and the fix); a client that cannot be built is `StartupFailed`.
+impl From<ClientError> for hooks_common::Error {
+    fn from(error: ClientError) -> hooks_common::Error {
+        match error {
+            ClientError::Setting(setting) => setting,
+            ClientError::Build(build) => {
+                let mut text = format!("cannot build the HTTP client for checks: {build}");
+                let mut source = std::error::Error::source(&build);
+                while let Some(cause) = source {
+                    text.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                hooks_common::Error::Startup(text)
+            }
+        }
+    }
+}
+
 /// A client for checks under the address policy of the process environment (`TARGET_ALLOW_CIDRS`,
 /// `TARGET_DENY_PRIVATE`); a bad setting is an error here, at start-up. See [`http_client_with`].
 pub fn http_client() -> Result<Client, ClientError> {
