@@ -80,3 +80,7 @@ deploy: ## sam build + sam deploy with samconfig.toml (stack codepipeline-hooks;
 deploy-guided: ## as deploy, but sam deploy --guided asks for every setting (and can save the answers to samconfig.toml)
 	CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) $(SAM) build
 	$(SAM) deploy --guided
+
+.PHONY: bench-calendar
+bench-calendar: ## The BlackDay calendar engine against its speed budget (release build): each row with pass/fail; QUICK=1 for CI
+	$(CARGO) run --release -p blackday-calendar --example bench_calendar -- $(if $(QUICK),--quick,)

@@ -145,10 +145,20 @@ impl Recurrence {
                 .count(count)
                 .validate(floating(start))
                 .map_err(|e| rrule_problem(&e))?;
+            // Looking for the end costs time in proportion to the periods stepped through, so it stops after
+            // COUNT_PERIODS periods (or two per occurrence asked for, if more): a rule that has not reached its
+            // COUNT by then (an HOURLY rule on Mondays only, say) is left without an end, which blocks more, never
+            // less. So is one the `rrule` crate gives up on (no occurrence in 100 000 periods).
+            let periods = (2 * i64::from(count)).max(COUNT_PERIODS) * i64::from(parsed.get_interval());
+            let cutoff = i32::try_from(periods)
+                .ok()
+                .and_then(|periods| period_length(parsed.get_freq()).checked_mul(periods))
+                .and_then(|reach| start.checked_add_signed(reach));
             let set = RRuleSet::new(floating(start)).rrule(counted).limit();
-            let occurrences: Vec<_> = (&set).into_iter().collect();
-            // Fewer than COUNT only when the `rrule` crate gave up looking (no occurrence in 100 000 periods):
-            // then the rule is left without an end, which blocks more, never less.
+            let occurrences: Vec<_> = (&set)
+                .into_iter()
+                .take_while(|at| cutoff.is_none_or(|cutoff| at.naive_utc() <= cutoff))
+                .collect();
             if let (Some(last), true) = (occurrences.last(), occurrences.len() == count as usize) {
                 parsed = parsed.until(*last);
             }
@@ -247,6 +257,21 @@ impl Recurrence {
     /// One occurrence on the time line (see [`Length::place`]).
     pub(crate) fn span(&self, zone: Tz, role: Role, start: NaiveDateTime) -> Span {
         self.length.place(zone, role, start)
+    }
+}
+
+/// Periods stepped through before a COUNT rule is left without an end (see [`Recurrence::new`]): a few
+/// milliseconds of an HOURLY rule, 55 years of a DAILY one.
+const COUNT_PERIODS: i64 = 20_000;
+
+/// The longest a period of the frequency can be.
+fn period_length(freq: Frequency) -> TimeDelta {
+    match freq {
+        Frequency::Yearly => TimeDelta::days(366),
+        Frequency::Monthly => TimeDelta::days(31),
+        Frequency::Weekly => TimeDelta::days(7),
+        Frequency::Daily => TimeDelta::days(1),
+        _ => TimeDelta::hours(1),
     }
 }
 

@@ -184,3 +184,27 @@ fn dtend_lengths_are_exact_and_never_shorter_than_the_wall_clock() {
     // Fall back (25-hour day, 2026-04-05): the next midnight (14:30Z), later than 24 real hours (13:30Z).
     assert_eq!(end_of("2026-04-05"), utc("2026-04-05T14:30:00Z"));
 }
+
+#[test]
+fn a_count_rule_too_sparse_to_end_quickly_is_left_without_an_end() {
+    // 20 000 hours hold about 119 Mondays at 09:00, far fewer than COUNT asks for: rather than step through a
+    // century of hours when the calendar is read, the rule blocks every Monday at 09:00 from then on.
+    let sparse = make(
+        "FREQ=HOURLY;BYDAY=MO;BYHOUR=9;COUNT=5000",
+        "2000-01-03 09:00",
+        Length::wall(TimeDelta::hours(1)),
+        Tz::UTC,
+        &[],
+    );
+    assert_eq!(starts(&sparse, "2300-01-01", "2300-01-07"), ["2300-01-01 09:00"]);
+    // A DAILY rule on Mondays reaches its COUNT well within the limit, and ends there.
+    let weekly = make(
+        "FREQ=DAILY;BYDAY=MO;COUNT=10",
+        "2026-01-05 09:00",
+        Length::wall(TimeDelta::hours(1)),
+        Tz::UTC,
+        &[],
+    );
+    assert_eq!(starts(&weekly, "2026-03-09", "2026-03-09"), ["2026-03-09 09:00"]);
+    assert!(starts(&weekly, "2026-03-16", "2026-12-31").is_empty());
+}
