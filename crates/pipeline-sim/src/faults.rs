@@ -23,6 +23,9 @@ pub enum FaultKind {
     Throttle,
     /// Answer normally, but only after this long.
     Delay(Duration),
+    /// HTTP 200 with this body instead of the service's answer: what the SDK cannot parse (and, in the
+    /// secrecy tests, an answer carrying a secret that must not reach any log, error or message).
+    Malformed(String),
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +36,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// How many matching calls this fault applies to.
     pub times: u32,
+    /// Only calls whose request body contains this text (e.g. one pipeline's name) match.
+    pub body_contains: Option<String>,
 }
 
 impl Fault {
@@ -42,7 +47,13 @@ impl Fault {
             operation: None,
             kind,
             times: u32::MAX,
+            body_contains: None,
         }
+    }
+    /// Only calls whose request body contains `text` (a pipeline's `"name":"shop-7"`, say).
+    pub fn when_body_contains(mut self, text: &str) -> Fault {
+        self.body_contains = Some(text.to_owned());
+        self
     }
     pub fn on(mut self, operation: &str) -> Fault {
         self.operation = Some(operation.to_owned());
@@ -70,9 +81,18 @@ impl FaultPlan {
 
     /// The fault that applies to this call, if any, counting it against the fault's budget.
     pub fn take(&self, service: Service, operation: &str) -> Option<FaultKind> {
+        self.take_for(service, operation, &[])
+    }
+
+    /// As [`FaultPlan::take`], for a call whose request body is known (faults that match on it can apply).
+    pub fn take_for(&self, service: Service, operation: &str, body: &[u8]) -> Option<FaultKind> {
         let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let contains = |needle: &str| body.windows(needle.len().max(1)).any(|w| w == needle.as_bytes());
         let index = faults.iter().position(|f| {
-            f.service == service && f.times > 0 && f.operation.as_deref().is_none_or(|op| op == operation)
+            f.service == service
+                && f.times > 0
+                && f.operation.as_deref().is_none_or(|op| op == operation)
+                && f.body_contains.as_deref().is_none_or(contains)
         })?;
         let fault = &mut faults[index];
         fault.times -= 1;

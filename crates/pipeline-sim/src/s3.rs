@@ -223,6 +223,8 @@ pub async fn get_object(
                     .into_response(&request_id);
             }
             FaultKind::Delay(delay) => tokio::time::sleep(delay).await,
+            // GetObject's answer is the object: a malformed one is bytes that are not the artifact.
+            FaultKind::Malformed(body) => return (StatusCode::OK, body).into_response(),
         }
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
         .unwrap_or_else(|p| p.into_inner())
         .push((service, operation.clone()));
 
-    if let Some(fault) = state.faults.take(service, &operation) {
+    if let Some(fault) = state.faults.take_for(service, &operation, &body) {
         match fault {
             FaultKind::ServerError => {
                 return json_error(&AwsError::new(
@@ -70,6 +70,9 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
                 ));
             }
             FaultKind::Delay(delay) => tokio::time::sleep(delay).await,
+            FaultKind::Malformed(body) => {
+                return ([(header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response();
+            }
         }
     }
 
@@ -114,7 +117,7 @@ async fn cloudwatch_call(
         .unwrap_or_else(|p| p.into_inner())
         .push((Service::CloudWatch, operation.clone()));
 
-    if let Some(fault) = state.faults.take(Service::CloudWatch, &operation) {
+    if let Some(fault) = state.faults.take_for(Service::CloudWatch, &operation, &body) {
         match fault {
             FaultKind::ServerError => {
                 let error = cloudwatch::CloudWatchError::internal("injected fault: internal error");
@@ -125,6 +128,9 @@ async fn cloudwatch_call(
                 return cloudwatch::error_response(&headers, &error);
             }
             FaultKind::Delay(delay) => tokio::time::sleep(delay).await,
+            FaultKind::Malformed(body) => {
+                return ([(header::CONTENT_TYPE, "application/cbor")], body).into_response();
+            }
         }
     }
     cloudwatch::serve(&state, &operation, &headers, &body)

@@ -130,6 +130,8 @@ pub async fn receive(State(state): State<Arc<SimState>>, Path(route): Path<Strin
             FaultKind::ServerError => SlackReply::ServerError,
             FaultKind::Throttle => SlackReply::RateLimited { retry_after_secs: 1 },
             FaultKind::Delay(delay) => SlackReply::Slow(delay),
+            // Slack's answers are plain text: an unreadable one is a server error to the client.
+            FaultKind::Malformed(_) => SlackReply::ServerError,
         }),
     };
     let (status, text) = match &reply {
