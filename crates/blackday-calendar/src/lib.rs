@@ -65,9 +65,12 @@
 //!     recurrence, expanded by the `rrule` crate. `start` (DTSTART) is a date or wall-clock date-time and must be
 //!     the rule's first occurrence; `duration_hours` (fractions allowed) defaults to a whole day for a date start;
 //!     `exdates` take out occurrences starting at a date-time, or on a date. `UNTIL` in UTC (`...Z`) is read in
-//!     the period's zone; a date `UNTIL` includes its day.
+//!     the period's zone; a date `UNTIL` includes its day. Parts that would expand to nothing or less are refused:
+//!     `INTERVAL=0`, a `0` in `BYMONTHDAY`/`BYYEARDAY`/`BYWEEKNO`/`BYSETPOS`, `COUNT=0`, `COUNT` with `UNTIL`, a
+//!     `COUNT` above 10 000, unknown or repeated parts. `HOURLY` is the most frequent rule accepted.
 //!
-//! Errors name the field's path, what is wrong and what to write: ``at `blackouts[0].timezone`: "CST" is a time
+//! A UTF-8 byte-order mark before the object is accepted; text after it is refused. Errors name the field's path,
+//! what is wrong and what to write: ``at `blackouts[0].timezone`: "CST" is a time
 //! zone abbreviation, not an IANA time zone: ...; write the IANA name of the place, e.g. "America/Chicago" (US
 //! Central), ...``. Unknown fields are refused. An empty `allowed_windows` list is refused (leave it out to allow
 //! releases at any time outside blackouts).
@@ -82,12 +85,24 @@
 //! `RRULE`, `RDATE`, `EXDATE`, `RECURRENCE-ID` and cancelled events are understood; see [`ics`].
 //!
 //! # Daylight saving time
-//! A wall-clock time is the instant a clock in that zone first reaches it: a time inside a spring-forward gap is
-//! the first instant after the gap (02:30 on the spring-forward Sunday is the change itself, 03:00), and a time
-//! that happens twice on a fall-back night is the earlier instant. This holds for starts and ends of every kind of
-//! period, iCalendar events included (RFC 5545 would shift a gap time by the gap's length, to 03:30; starting a
-//! blackout at the change instead is on the safe side). Lengths (`duration_hours`, `DURATION`, `DTEND - DTSTART`)
-//! are wall-clock time, so a 24-hour holiday from midnight ends at the next midnight on a 23- or 25-hour day.
+//! A wall-clock time is read toward holding a release. A blackout **starts** at the instant a clock in that zone
+//! first reaches its start: a time inside a spring-forward gap is the first instant after the gap (02:30 on the
+//! spring-forward Sunday is the change itself, 03:00, where RFC 5545 says 03:30), and a time that happens twice on
+//! a fall-back night is the earlier instant. A blackout **ends** at the latest reading of its end: inside a gap, the
+//! time read with the offset before the gap (RFC 5545: 02:30 is 03:30), and a time that happens twice, the later
+//! instant. Allowed windows are read the other way round, so they are never longer than any reading. A UTC time
+//! (`...Z` in iCalendar) is an instant and never re-read as a wall-clock time. See [`zone`].
+//!
+//! Lengths: JSON `duration_hours` is wall-clock time (a 24-hour holiday from midnight ends at the next midnight on a
+//! 23- or 25-hour day); an iCalendar `DURATION` is wall-clock for its days and weeks and real time for its hours,
+//! minutes and seconds (RFC 5545 §3.3.6); a recurring event with `DTEND` lasts DTEND − DTSTART in real time (RFC
+//! 5545 §3.8.5.3), or on the wall clock where that is longer. An occurrence that starts inside a gap ends no
+//! earlier than RFC 5545's, which moves it by the gap's length.
+//!
+//! # Speed
+//! Each query expands a recurrence from a period shortly before the instant asked about, in step with the rule's
+//! interval (a COUNT rule is expanded once, when read, to find its end), so a check costs the same whatever the
+//! rule's age; `examples/bench_calendar.rs` measures the budget (`make bench-calendar`).
 //!
 //! # Answers
 //! [`BlackDayCalendar::verdict`] says [`Verdict::Clear`] (with the next BlackDay) or [`Verdict::Blocked`] (by which
