@@ -8,6 +8,7 @@ pub mod aws;
 pub mod console;
 mod error;
 pub mod gate;
+pub mod notice;
 pub mod runtime;
 pub mod secrets;
 pub mod settings;
