@@ -175,6 +175,18 @@ proptest! {
     }
 }
 
+#[test]
+fn most_random_rules_are_valid_so_the_comparison_means_something() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = event();
+    let valid = (0..1000)
+        .filter(|_| period(&strategy.new_tree(&mut runner).unwrap().current()).is_some())
+        .count();
+    assert!(valid >= 800, "only {valid} of 1000 random rules are valid");
+}
+
 /// A valid feed to break.
 const FEED: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Freeze\\, all\r\n\
     DTSTART;TZID=Europe/Berlin:20261224T000000\r\nDTEND;TZID=Europe/Berlin:20261227T000000\r\n\
