@@ -299,9 +299,17 @@ pub(crate) fn artifact_reference(object: &Map<String, Value>, reference: &Value)
     const FIELD: &str = crate::suite::ARTIFACT_KEY;
     let mut p = Problems::default();
     if let Some(other) = object.keys().find(|k| *k != FIELD) {
+        // A key of "" cannot be named as a path: the document is named instead.
+        let (field, problem) = match other.as_str() {
+            "" => (
+                "(suite)",
+                format!("has a field named \"\", which cannot be combined with `{FIELD}`"),
+            ),
+            other => (other, format!("cannot be combined with `{FIELD}`")),
+        };
         p.add(
-            other.as_str(),
-            format!("cannot be combined with `{FIELD}`"),
+            field,
+            problem,
             format!("put the whole suite in the artifact file, or drop `{FIELD}` and inline it"),
         );
     }
@@ -410,6 +418,11 @@ mod tests {
         combined.insert("checks".into(), json!([]));
         let err = artifact_reference(&combined, &json!("smoke.json")).unwrap_err();
         assert!(err.names("checks"), "{err}");
+        let mut unnamed = Map::new();
+        unnamed.insert(String::new(), json!(1));
+        let err = artifact_reference(&unnamed, &json!("smoke.json")).unwrap_err();
+        assert!(err.names("(suite)"), "{err}");
+        assert!(err.to_string().contains("has a field named \"\""), "{err}");
     }
 
     #[test]
