@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use hooks_common::text::truncate;
 
 use crate::params::{self, Soak};
+use crate::seal::{self, Seal};
 use crate::soak;
 use crate::token::Progress;
 
@@ -87,35 +88,48 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Mode {
     Single,
-    /// `progress` is what earlier invocations did (fresh on the first job).
+    /// `progress` is what earlier invocations did (fresh on the first job); `seal` signs the token handed on.
     Soak {
         soak: Soak,
         progress: Progress,
+        seal: Box<Seal>,
     },
 }
 
 /// Reads the action's `UserParameters` and the job's continuation token; a job that cannot run gets its result
-/// here (a `ConfigurationError` naming the field, or a `JobFailed` for a token this runner cannot read or cannot
-/// have written for this soak by `now`, see [`Progress::decode_for`]). A suite in
-/// the input artifact is read afterwards, at the edge (see `artifact`).
+/// here (a `ConfigurationError` naming the field, or for a soak without a token key; a `JobFailed` for a token
+/// that is not signed with `seal`, or that this runner cannot have written for this soak by `now`, see
+/// [`Progress::decode_for`]). A suite in the input artifact is read afterwards, at the edge (see `artifact`).
 pub fn plan(
     user_parameters: Option<&str>,
     continuation_token: Option<&str>,
     job_id: &str,
     now: DateTime<Utc>,
+    seal: Option<&Seal>,
 ) -> Result<Plan, JobResult> {
     let parameters = params::parse(user_parameters).map_err(|e| JobResult::configuration_error(e.to_string()))?;
-    let mode = match (parameters.soak, continuation_token) {
-        (None, None) => Mode::Single,
-        (Some(soak), None) => Mode::Soak {
+    let mode = match (parameters.soak, continuation_token, seal) {
+        (None, None, _) => Mode::Single,
+        (Some(soak), None, Some(seal)) => Mode::Soak {
             soak,
             progress: Progress::start(job_id, now),
+            seal: Box::new(seal.clone()),
         },
-        (Some(soak), Some(token)) => match Progress::decode_for(token, &soak, now) {
-            Ok(progress) => Mode::Soak { soak, progress },
-            Err(problem) => return Err(JobResult::job_failed(problem, None)),
-        },
-        (None, Some(_)) => {
+        (Some(soak), Some(token), Some(seal)) => {
+            match seal
+                .open(token)
+                .and_then(|progress| Progress::decode_for(progress, &soak, now))
+            {
+                Ok(progress) => Mode::Soak {
+                    soak,
+                    progress,
+                    seal: Box::new(seal.clone()),
+                },
+                Err(problem) => return Err(JobResult::job_failed(problem, None)),
+            }
+        }
+        (Some(_), _, None) => return Err(JobResult::configuration_error(no_key())),
+        (None, Some(_), _) => {
             return Err(JobResult::configuration_error(
                 "UserParameters: `soak` was removed while a soak was running (this job carries a continuation \
                  token). Fix: restore `soak`, or start a new release",
@@ -126,6 +140,16 @@ pub fn plan(
         source: parameters.source,
         mode,
     })
+}
+
+/// Why a soak cannot run without a token key: its progress, carried between invocations, could be forged.
+fn no_key() -> String {
+    let var = seal::KEY_VAR;
+    format!(
+        "UserParameters: `soak` needs the function's setting {var}, which is not set: without a key to sign its \
+         continuation tokens, a soak's progress could be forged between invocations. Fix: set {var} to 32 random \
+         bytes in hex (`openssl rand -hex 32`) in the function's environment, or drop `soak` for a single run."
+    )
 }
 
 /// One run of the suite: success with its summary and output variables, or `JobFailed` naming the checks that
@@ -166,7 +190,7 @@ fn counts(progress: &Progress, soak: &Soak) -> String {
 }
 
 /// A soak handing over to the next invocation: its progress in the token, and where it stands.
-pub fn soak_continuation(progress: &Progress, soak: &Soak, now: DateTime<Utc>) -> JobResult {
+pub fn soak_continuation(progress: &Progress, soak: &Soak, seal: &Seal, now: DateTime<Utc>) -> JobResult {
     let length = chrono::Duration::from_std(soak.length).unwrap_or_default();
     JobResult::Continue {
         summary: truncate(
@@ -178,7 +202,7 @@ pub fn soak_continuation(progress: &Progress, soak: &Soak, now: DateTime<Utc>) -
             ),
             SUMMARY_MAX_CHARS,
         ),
-        token: progress.encode(),
+        token: seal.sign(&progress.encode()),
         percent_complete: soak::percent_complete(soak, progress, now),
         external_execution_id: progress.run_id.clone(),
     }
@@ -228,7 +252,21 @@ mod tests {
     use checks::{CheckResult, Failure, Mismatch, Outcome, PassCriterion};
     use std::time::Duration;
 
+    use crate::seal::{Scope, TokenKey};
+
     const JOB: &str = "11111111-2222-4333-8444-555555555555";
+
+    fn seal() -> Seal {
+        let key = TokenKey::from_hex(&"5a".repeat(32)).unwrap();
+        let scope = Scope {
+            pipeline: "storefront",
+            stage: "Test",
+            action: "Soak",
+            execution_id: "exec-1",
+            user_parameters: "{}",
+        };
+        Seal::new(&key, &scope)
+    }
     const SUITE: &str = r#""base_url": "https://canary.example.com", "checks": [{"name": "health", "url": "/health"}]"#;
 
     fn result(name: &str, outcome: Outcome, latency: Option<u64>) -> CheckResult {
@@ -260,12 +298,13 @@ mod tests {
     #[test]
     fn plans() {
         let now = Utc::now();
-        let single = plan(Some(&format!("{{{SUITE}}}")), None, JOB, now).unwrap();
+        let seal = seal();
+        let single = plan(Some(&format!("{{{SUITE}}}")), None, JOB, now, Some(&seal)).unwrap();
         assert!(matches!(single.source, SuiteSource::Inline(ref s) if s.checks[0].name == "health"));
         assert_eq!(single.mode, Mode::Single);
 
         let soaked = format!(r#"{{"soak": {{"every_seconds": 60, "for_minutes": 5}}, {SUITE}}}"#);
-        let Mode::Soak { progress, .. } = plan(Some(&soaked), None, JOB, now).unwrap().mode else {
+        let Mode::Soak { progress, .. } = plan(Some(&soaked), None, JOB, now, Some(&seal)).unwrap().mode else {
             panic!("a soak")
         };
         assert_eq!((progress.run_id.as_str(), progress.rounds), (JOB, 0));
@@ -273,7 +312,8 @@ mod tests {
         let mut going = Progress::start("first-job", now - chrono::Duration::seconds(180));
         going.rounds = 3;
         going.last_round_at_ms = Some((now - chrono::Duration::seconds(60)).timestamp_millis());
-        let Mode::Soak { progress, .. } = plan(Some(&soaked), Some(&going.encode()), JOB, now).unwrap().mode else {
+        let token = seal.sign(&going.encode());
+        let Mode::Soak { progress, .. } = plan(Some(&soaked), Some(&token), JOB, now, Some(&seal)).unwrap().mode else {
             panic!("a soak")
         };
         assert_eq!((progress.run_id.as_str(), progress.rounds), ("first-job", 3));
@@ -281,7 +321,7 @@ mod tests {
         // The suite in the artifact is read at the edge; the plan says where it is, and how to run it.
         let from_artifact = r#"{"suite_from_artifact": "BuildOutput::checks/smoke.json",
                                 "soak": {"every_seconds": 60, "for_minutes": 5}}"#;
-        let planned = plan(Some(from_artifact), Some(&going.encode()), JOB, now).unwrap();
+        let planned = plan(Some(from_artifact), Some(&token), JOB, now, Some(&seal)).unwrap();
         assert_eq!(
             planned.source,
             SuiteSource::Artifact(checks::ArtifactFile {
@@ -303,54 +343,120 @@ mod tests {
             ms(0)
         );
         let future = format!(r#"{{"v":1,"run":"x","t0":{},"r":0,"fr":0,"p":0,"f":0}}"#, ms(3600));
-        // (UserParameters, token, failure type, text)
+        let seal = seal();
+        // Signed as this runner signs: refused for what they say, not for their signature.
+        let signed = |progress: &str| seal.sign(progress);
+        let fresh = format!(r#"{{"v":1,"run":"x","t0":{},"r":0,"fr":0,"p":0,"f":0}}"#, ms(-10));
+        // (UserParameters, token, key, failure type, text)
         let cases = [
             (
                 r#"{"checks": [{"name": "a", "url": "/a", "expect": {"status": 700}}]}"#.to_owned(),
                 None,
+                Some(&seal),
                 FailureKind::ConfigurationError,
                 "`checks[0].expect.status`",
             ),
             (
                 r#"{"suite_from_artifact": "../smoke.json"}"#.to_owned(),
                 None,
+                Some(&seal),
                 FailureKind::ConfigurationError,
                 "`suite_from_artifact` `../smoke.json` is not a relative path",
             ),
+            // No key, no soak: its progress could be forged.
             (
                 soaked.clone(),
-                Some("garbage"),
+                None,
+                None,
+                FailureKind::ConfigurationError,
+                "UserParameters: `soak` needs the function's setting CONTINUATION_TOKEN_KEY, which is not set",
+            ),
+            (
+                soaked.clone(),
+                Some(signed(&fresh)),
+                None,
+                FailureKind::ConfigurationError,
+                "Fix: set CONTINUATION_TOKEN_KEY to 32 random bytes in hex",
+            ),
+            (
+                soaked.clone(),
+                Some("garbage".to_owned()),
+                Some(&seal),
                 FailureKind::JobFailed,
-                "continuation token",
+                "the continuation token is not signed",
+            ),
+            // The progress a runner would write, unsigned or signed by someone else: refused before it is read.
+            (
+                soaked.clone(),
+                Some(fresh.clone()),
+                Some(&seal),
+                FailureKind::JobFailed,
+                "the continuation token is not signed",
+            ),
+            (
+                soaked.clone(),
+                Some(format!("{}.{fresh}", "ab".repeat(32))),
+                Some(&seal),
+                FailureKind::JobFailed,
+                "the continuation token's signature does not match",
+            ),
+            (
+                soaked.clone(),
+                Some(signed(&fresh).replace(r#""r":0"#, r#""r":9"#)),
+                Some(&seal),
+                FailureKind::JobFailed,
+                "signature does not match",
+            ),
+            (
+                soaked.clone(),
+                Some(signed("garbage")),
+                Some(&seal),
+                FailureKind::JobFailed,
+                "not a soak progress this runner wrote",
             ),
             // Tokens this soak cannot have written: no time, over with no round run here, a start in the future.
             (
                 soaked.clone(),
-                Some(r#"{"v":1,"run":"x","t0":9223372036854775807,"r":0,"fr":0,"p":0,"f":0}"#),
+                Some(signed(
+                    r#"{"v":1,"run":"x","t0":9223372036854775807,"r":0,"fr":0,"p":0,"f":0}"#,
+                )),
+                Some(&seal),
                 FailureKind::JobFailed,
                 "continuation token is not the progress of this soak this runner wrote: its start",
             ),
             (
                 soaked.clone(),
-                Some(over.as_str()),
+                Some(signed(&over)),
+                Some(&seal),
                 FailureKind::JobFailed,
                 "it says the soak is already over (5 round(s), 0 failed)",
             ),
-            (soaked, Some(future.as_str()), FailureKind::JobFailed, "is after now"),
+            (
+                soaked,
+                Some(signed(&future)),
+                Some(&seal),
+                FailureKind::JobFailed,
+                "is after now",
+            ),
             (
                 format!("{{{SUITE}}}"),
-                Some("{}"),
+                Some(signed("{}")),
+                Some(&seal),
                 FailureKind::ConfigurationError,
                 "`soak` was removed",
             ),
         ];
-        for (raw, token, kind, text) in cases {
-            let Err(JobResult::Failure { kind: got, message, .. }) = plan(Some(&raw), token, JOB, now) else {
+        for (raw, token, seal, kind, text) in cases {
+            let Err(JobResult::Failure { kind: got, message, .. }) = plan(Some(&raw), token.as_deref(), JOB, now, seal)
+            else {
                 panic!("{raw}: expected a failure")
             };
             assert_eq!(got, kind, "{raw}");
             assert!(message.contains(text), "{text:?} not in {message}");
         }
+        // A single run needs no key.
+        let single = plan(Some(&format!("{{{SUITE}}}")), None, JOB, now, None).unwrap();
+        assert_eq!(single.mode, Mode::Single);
     }
 
     #[test]
@@ -476,7 +582,7 @@ mod tests {
             token,
             percent_complete,
             external_execution_id,
-        } = soak_continuation(&progress, &soak, now)
+        } = soak_continuation(&progress, &soak, &seal(), now)
         else {
             panic!()
         };
@@ -485,7 +591,8 @@ mod tests {
             "Soak running: 3 round(s), 0 failed (at most 0 may fail); checks over all rounds: 3 passed, 0 failed; \
              worst p95 12 ms after 2.5 min of 10.0 min"
         );
-        assert_eq!(Progress::decode(&token).unwrap(), progress);
+        assert!(token.chars().count() <= crate::token::MAX_TOKEN_CHARS);
+        assert_eq!(Progress::decode(seal().open(&token).unwrap()).unwrap(), progress);
         assert_eq!((percent_complete, external_execution_id.as_str()), (25, JOB));
 
         let JobResult::Success {

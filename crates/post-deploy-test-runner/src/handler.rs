@@ -1,28 +1,28 @@
-//! The edge: one invocation is one job. Read the event, plan, read the suite from the input artifact if it is
-//! there, run (once, or soak rounds until it is time to hand over), report the one result before the deadline,
-//! then publish the metrics. Only this module (with `artifact`'s S3 edge) sleeps and calls out; every decision it
-//! carries out is made in `decide` and `soak`.
+//! The edge: one invocation is one job. Take the job id from the event and ask CodePipeline what the job is
+//! (`GetJobDetails`); a job that is not this function's gets no result at all. Then do the work (in a task of its
+//! own, see `work`), report the one result before the deadline, and publish the metrics. Only this module (with
+//! `work` and `artifact`'s S3 edge) sleeps and calls out; every decision it carries out is made in `owner`,
+//! `decide` and `soak`.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use checks::{Suite, SuiteReport, SuiteSource};
-use chrono::{DateTime, Utc};
 use hooks_common::Error;
+use hooks_common::address::AddressPolicy;
 use hooks_common::settings::Env;
 use hooks_common::text::truncate;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::RunnerError;
-use crate::artifact::{self, ArtifactStore};
-use crate::decide::{self, JobResult, Mode, Plan};
-use crate::job::{self, EventError, Job, JobContext, Reported};
+use crate::artifact::ArtifactStore;
+use crate::decide::JobResult;
+use crate::job::{self, Job, JobContext, Reported};
 use crate::metrics;
-use crate::params::Soak;
-use crate::soak::{self, Clock, Step};
-use crate::token::Progress;
+use crate::owner::{self, LambdaFunction};
+use crate::seal::{self, Seal, TokenKey};
+use crate::work::{Run, Worker};
 
 /// What an invocation did; returned to Lambda (visible in the simulator and `make invoke`).
 #[derive(Debug, PartialEq, Eq, Serialize)]
@@ -47,12 +47,24 @@ pub enum Outcome {
         job: String,
         reason: String,
     },
+    /// `GetJobDetails` says the job is not this function's (a forged or misrouted event): nothing was reported.
+    NotOurs {
+        job: String,
+        reason: String,
+    },
 }
 
 /// Deployment-wide settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub metrics_namespace: String,
+    /// This function: the jobs it answers are those of Invoke actions naming it.
+    pub function: LambdaFunction,
+    /// Signs soak continuation tokens; without it soaks are refused (`ConfigurationError`), single runs work.
+    pub token_key: Option<TokenKey>,
+    /// Which addresses checks may reach (`TARGET_ALLOW_CIDRS`, `TARGET_DENY_PRIVATE`); build the HTTP client
+    /// with the same policy (`checks::http_client` reads the same variables).
+    pub target_policy: AddressPolicy,
 }
 
 pub const NAMESPACE_VAR: &str = "METRICS_NAMESPACE";
@@ -72,8 +84,27 @@ impl Settings {
                 ),
             });
         }
+        let function = LambdaFunction::from_env(
+            env,
+            owner::FUNCTION_NAME_VAR,
+            "Lambda sets it; to run the binary elsewhere, set it to the name Invoke actions call the function by",
+        )?;
+        let token_key = env
+            .optional(seal::KEY_VAR)
+            .map(|raw| {
+                TokenKey::from_hex(&raw).map_err(|problem| Error::Setting {
+                    name: seal::KEY_VAR.into(),
+                    problem,
+                    fix: "set it to 32 random bytes in hex (`openssl rand -hex 32`), or unset it to refuse soaks"
+                        .into(),
+                })
+            })
+            .transpose()?;
         Ok(Settings {
             metrics_namespace: namespace,
+            function,
+            token_key,
+            target_policy: AddressPolicy::from_env(env)?,
         })
     }
 }
@@ -98,14 +129,10 @@ impl RecentJobs {
     }
 }
 
-/// One run (a single run, or one soak round) and when it started.
-type Run = (DateTime<Utc>, SuiteReport);
-
 pub struct Runner {
     pipelines: aws_sdk_codepipeline::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
-    artifacts: ArtifactStore,
-    http: reqwest::Client,
+    worker: Arc<Worker>,
     settings: Settings,
     recent: Mutex<RecentJobs>,
 }
@@ -118,9 +145,10 @@ fn report_margin(remaining: Duration) -> Duration {
         .min(remaining / 2)
 }
 
-fn to_utc(deadline: Instant) -> DateTime<Utc> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    Utc::now() + chrono::Duration::from_std(left).unwrap_or_default()
+/// How long `GetJobDetails` may take of the time before the margin: half of it, at most 10 s (the SDK's own
+/// timeouts end a call sooner); the rest is the work's.
+fn details_budget(before_margin: Duration) -> Duration {
+    (before_margin / 2).min(Duration::from_secs(10))
 }
 
 impl Runner {
@@ -131,13 +159,27 @@ impl Runner {
         http: reqwest::Client,
         settings: Settings,
     ) -> Runner {
+        let worker = Worker {
+            artifacts,
+            http,
+            policy: settings.target_policy.clone(),
+            #[cfg(test)]
+            inject: None,
+        };
         Runner {
             pipelines,
             cloudwatch,
-            artifacts,
-            http,
+            worker: Arc::new(worker),
             settings,
             recent: Mutex::default(),
+        }
+    }
+
+    /// Makes the work call `inject` as it starts (tests of what a panic in the work comes to).
+    #[cfg(test)]
+    pub(crate) fn inject_into_work(&mut self, inject: fn()) {
+        if let Some(worker) = Arc::get_mut(&mut self.worker) {
+            worker.inject = Some(inject);
         }
     }
 
@@ -145,123 +187,42 @@ impl Runner {
         self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Handles one job event. The raw event is never logged: it carries the artifact credentials.
+    /// Handles one job event. Only the job's id is read from it (it is never logged: a real one carries the
+    /// artifact credentials); everything else comes from `GetJobDetails`.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Outcome, RunnerError> {
-        let job = match Job::from_event(event) {
-            Ok(job) => job,
-            Err(EventError::NotAJob(error)) => {
-                tracing::error!(%error, "not a CodePipeline job event");
-                return Err(error.into());
-            }
-            Err(EventError::Malformed { job_id, problem }) => {
-                tracing::error!(job = %job_id, %problem, "malformed job event: failing the job");
-                let result = JobResult::job_failed(&problem, None);
-                return self.finish(&job_id, result, None, Vec::new(), deadline).await;
-            }
-        };
-        if self.recent().contains(&job.id) {
+        let job_id =
+            job::job_id(&event).inspect_err(|error| tracing::error!(%error, "not a CodePipeline job event"))?;
+        drop(event);
+        if self.recent().contains(&job_id) {
             let reason = "this container already reported the job; duplicate invocation ignored".to_owned();
-            tracing::info!(job = %job.id, %reason, "already settled");
-            return Ok(Outcome::AlreadySettled { job: job.id, reason });
+            tracing::info!(job = %job_id, %reason, "already settled");
+            return Ok(Outcome::AlreadySettled { job: job_id, reason });
         }
-        tracing::info!(job = %job.id, continuation = job.continuation_token.is_some(), "job received");
 
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let work_deadline = deadline.checked_sub(report_margin(remaining)).unwrap_or(deadline);
-        let (context, result, runs) = match decide::plan(
-            job.user_parameters.as_deref(),
-            job.continuation_token.as_deref(),
-            &job.id,
-            Utc::now(),
-        ) {
-            Err(result) => (None, result, Vec::new()),
-            Ok(plan) => {
-                // Where the job runs only labels the metrics: asked while the checks run.
-                let budget = (work_deadline.saturating_duration_since(Instant::now()) / 4)
-                    .clamp(Duration::from_millis(100), Duration::from_secs(3));
-                let (context, (result, runs)) = tokio::join!(
-                    job::context(&self.pipelines, &job.id, budget),
-                    self.work(plan, &job, work_deadline)
-                );
-                (Some(context), result, runs)
+        let margin = report_margin(remaining);
+        let asked_by = Instant::now() + details_budget(remaining.saturating_sub(margin));
+        let details = job::details(&self.pipelines, &job_id, asked_by).await.inspect_err(|error| {
+            tracing::error!(job = %job_id, %error, "the job cannot be read: nothing reported; the invocation fails, so Lambda retries it")
+        })?;
+        let job = match Job::from_details(&job_id, &details, &self.settings.function) {
+            Ok(job) => job,
+            Err(reason) => {
+                tracing::warn!(job = %job_id, %reason, "not a job of this function: nothing reported for it (a forged or misrouted invocation)");
+                return Ok(Outcome::NotOurs { job: job_id, reason });
             }
         };
-        self.finish(&job.id, result, context, runs, deadline).await
-    }
+        drop(details);
+        let context = &job.context;
+        tracing::info!(job = %job.id, pipeline = %context.pipeline, stage = %context.stage, action = %context.action,
+            continuation = job.continuation_token.is_some(), "job received");
 
-    async fn work(&self, plan: Plan, job: &Job, deadline: Instant) -> (JobResult, Vec<Run>) {
-        let suite = match self.suite(plan.source, job, deadline).await {
-            Ok(suite) => suite,
-            Err(result) => return (result, Vec::new()),
-        };
-        match plan.mode {
-            Mode::Single => {
-                let at = Utc::now();
-                let report = suite.run(&self.http, deadline).await;
-                tracing::info!(job = %job.id, summary = %report.summary(), "checks ran");
-                (decide::single_run(&report, &job.id), vec![(at, report)])
-            }
-            Mode::Soak { soak, progress } => self.soak(&suite, &soak, progress, deadline).await,
-        }
-    }
-
-    /// The suite: inline, or read from the job's input artifact (a failure there is the job's result).
-    async fn suite(&self, source: SuiteSource, job: &Job, deadline: Instant) -> Result<Suite, JobResult> {
-        let file = match source {
-            SuiteSource::Inline(suite) => return Ok(suite),
-            SuiteSource::Artifact(file) => file,
-        };
-        let read = artifact::suite(
-            &self.artifacts,
-            &job.input_artifacts,
-            job.artifact_credentials.as_ref(),
-            &file,
-            deadline,
-        )
-        .await;
-        match read {
-            Ok(suite) => {
-                tracing::info!(job = %job.id, %file, checks = suite.checks.len(), "suite read from the input artifact");
-                Ok(suite)
-            }
-            Err(error) => {
-                tracing::warn!(job = %job.id, %file, ?error, "the suite could not be read from the input artifact");
-                Err(error.into_job_result())
-            }
-        }
-    }
-
-    /// Runs soak rounds as the pacing says, until the soak is over or it is time to hand over.
-    async fn soak(
-        &self,
-        suite: &Suite,
-        soak: &Soak,
-        mut progress: Progress,
-        deadline: Instant,
-    ) -> (JobResult, Vec<Run>) {
-        let worst_round = soak::worst_case(suite);
-        let deadline_utc = to_utc(deadline);
-        let mut runs: Vec<Run> = Vec::new();
-        loop {
-            let now = Utc::now();
-            let clock = Clock {
-                now,
-                deadline: deadline_utc,
-                worst_round,
-                rounds_here: u32::try_from(runs.len()).unwrap_or(u32::MAX),
-            };
-            match soak::next_step(soak, &progress, &clock) {
-                Step::Run => {
-                    let report = suite.run(&self.http, deadline).await;
-                    progress.record(&report, now);
-                    tracing::info!(run = %progress.run_id, round = progress.rounds, summary = %report.summary(), "soak round");
-                    runs.push((now, report));
-                }
-                Step::WaitUntil(at) => tokio::time::sleep((at - now).to_std().unwrap_or_default()).await,
-                Step::Continue => return (decide::soak_continuation(&progress, soak, Utc::now()), runs),
-                Step::Finish => return (decide::soak_verdict(&progress, soak), runs),
-            }
-        }
+        let work_deadline = deadline.checked_sub(margin).unwrap_or(deadline);
+        // Work that overruns its deadline is waited for into half the margin, no longer: the rest reports.
+        let give_up = work_deadline + margin / 2;
+        let seal = self.settings.token_key.as_ref().map(|key| Seal::new(key, &job.scope()));
+        let (result, runs) = self.worker.run(&job, seal, work_deadline, give_up).await;
+        self.finish(&job.id, result, &job.context, runs, deadline).await
     }
 
     /// Reports the result; once CodePipeline took it, publishes the runs' metrics (a failure there is logged and
@@ -270,18 +231,10 @@ impl Runner {
         &self,
         job_id: &str,
         result: JobResult,
-        context: Option<Result<JobContext, String>>,
+        context: &JobContext,
         runs: Vec<Run>,
         deadline: Instant,
     ) -> Result<Outcome, RunnerError> {
-        let context = match context {
-            Some(Ok(context)) => context,
-            Some(Err(problem)) => {
-                tracing::warn!(job = %job_id, %problem, "job context unavailable; metrics are labelled unknown");
-                JobContext::unknown()
-            }
-            None => JobContext::unknown(),
-        };
         // Bounded by the deadline: an answer that cannot come in time fails the invocation with a reason (Lambda
         // retries it) rather than letting Lambda time it out.
         let left = deadline
@@ -306,8 +259,8 @@ impl Runner {
             Reported::Accepted => self.recent().insert(job_id),
         }
         let outcome = outcome(job_id, &result);
-        log(job_id, &context, &result);
-        self.publish(&context, &runs, deadline).await;
+        log(job_id, context, &result);
+        self.publish(context, &runs, deadline).await;
         Ok(outcome)
     }
 
@@ -388,12 +341,90 @@ mod tests {
         }
     }
 
+    const KEY: &str = "0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000";
+
     #[test]
-    fn namespace_setting() {
-        let default = Settings::from_env(&Env::from_pairs(&[])).unwrap();
+    fn settings() {
+        let lambda = [(owner::FUNCTION_NAME_VAR, "runner"), ("AWS_REGION", "us-east-1")];
+        let default = Settings::from_env(&Env::from_pairs(&lambda)).unwrap();
         assert_eq!(default.metrics_namespace, metrics::DEFAULT_NAMESPACE);
-        let err = Settings::from_env(&Env::from_pairs(&[(NAMESPACE_VAR, "AWS/Lambda")])).unwrap_err();
-        assert!(err.to_string().contains(NAMESPACE_VAR), "{err}");
+        assert_eq!(default.function.name, "runner");
+        assert_eq!(default.token_key, None, "no key, no soaks; nothing is made up");
+        let keyed = Settings::from_env(&Env::from_pairs(&[lambda[0], (seal::KEY_VAR, KEY)])).unwrap();
+        assert_eq!(keyed.token_key, Some(TokenKey::from_hex(KEY).unwrap()));
+        assert!(!format!("{keyed:?}").contains(&KEY[..16]), "{keyed:?}");
+
+        // (settings, the variable named, text of the error)
+        let cases = [
+            (
+                vec![lambda[0], (NAMESPACE_VAR, "AWS/Lambda")],
+                NAMESPACE_VAR,
+                "not a namespace",
+            ),
+            (vec![], owner::FUNCTION_NAME_VAR, "is not set"),
+            (
+                vec![lambda[0], (seal::KEY_VAR, &KEY[..40])],
+                seal::KEY_VAR,
+                "holds 20 bytes",
+            ),
+            (
+                vec![lambda[0], (seal::KEY_VAR, "correct horse battery staple")],
+                seal::KEY_VAR,
+                "is not hex",
+            ),
+        ];
+        for (pairs, var, text) in cases {
+            let err = Settings::from_env(&Env::from_pairs(&pairs)).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("setting {var}: ")), "{err}");
+            assert!(err.contains(text) && err.contains("Fix: "), "{text:?} not in {err}");
+            assert!(!err.contains("horse") && !err.contains(&KEY[..40]), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_work_is_reported_as_the_jobs_failure() {
+        use aws_sdk_codepipeline::operation::get_job_details::GetJobDetailsOutput;
+        use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultOutput;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+        let details = mock!(aws_sdk_codepipeline::Client::get_job_details).then_output(|| {
+            GetJobDetailsOutput::builder()
+                .job_details(job::tests::answer("runner"))
+                .build()
+        });
+        let failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
+            .match_requests(|r| {
+                let details = r.failure_details().unwrap();
+                details.r#type().as_str() == "JobFailed"
+                    && details.message().contains("failed while working on this job")
+                    && details.message().contains("it panicked")
+                    && !details.message().contains("ASIA")
+            })
+            .then_output(|| PutJobFailureResultOutput::builder().build());
+        let metrics = mock!(aws_sdk_cloudwatch::Client::put_metric_data)
+            .then_output(|| aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput::builder().build());
+        let settings = Settings::from_env(&Env::from_pairs(&[(owner::FUNCTION_NAME_VAR, "runner")])).unwrap();
+        let mut runner = Runner::new(
+            mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&details, &failure]),
+            mock_client!(aws_sdk_cloudwatch, [&metrics]),
+            ArtifactStore::new(&aws_config::SdkConfig::builder().build(), &Env::from_pairs(&[])),
+            checks::http_client().unwrap(),
+            settings,
+        );
+        runner.inject_into_work(|| panic!("reading s3://bucket/key with {}", std::hint::black_box("ASIA-SECRET")));
+        let event = serde_json::json!({"CodePipeline.job": {"id": "job-1"}});
+        let outcome = runner
+            .handle(event, Instant::now() + Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, Outcome::Failed { ref failure_type, .. } if failure_type == "JobFailed"),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            (details.num_calls(), failure.num_calls(), metrics.num_calls()),
+            (1, 1, 0)
+        );
     }
 
     #[test]

@@ -14,9 +14,12 @@ mod error;
 pub mod handler;
 pub mod job;
 pub mod metrics;
+pub mod owner;
 pub mod params;
+pub mod seal;
 pub mod soak;
 pub mod token;
+mod work;
 
 pub use error::RunnerError;
 pub use handler::{Outcome, Runner, Settings};

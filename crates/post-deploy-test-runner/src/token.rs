@@ -1,5 +1,6 @@
 //! A soak's progress, carried from one invocation to the next in CodePipeline's continuation token (at most 2048
-//! characters): compact JSON with short keys, no database.
+//! characters): compact JSON with short keys, no database, signed by [`crate::seal`] (the token is
+//! `<HMAC-SHA256 in hex>.<progress>`), so only a token this runner wrote for this soak is read.
 //!
 //! ```json
 //! {"v":1,"run":"0a1b…","t0":1795000000000,"last":1795000120000,"r":3,"fr":0,"p":12,"f":0,"p95":48}
@@ -20,6 +21,8 @@ use crate::soak;
 
 /// CodePipeline's limit on `continuationToken`.
 pub const MAX_TOKEN_CHARS: usize = 2048;
+/// The longest progress a token carries: the rest is its signature and the `.` after it.
+pub const MAX_PROGRESS_CHARS: usize = MAX_TOKEN_CHARS - crate::seal::SIGNATURE_CHARS - 1;
 /// The longest first-failure report a token starts with (it is cut further if the token would not fit).
 pub const FIRST_FAILURE_MAX_CHARS: usize = 1200;
 const VERSION: u8 = 1;
@@ -110,18 +113,19 @@ impl Progress {
         }
     }
 
-    /// The token: at most [`MAX_TOKEN_CHARS`] characters, the first failure shortened (or dropped) to fit.
+    /// The progress as the token carries it (before its signature): at most [`MAX_PROGRESS_CHARS`] characters,
+    /// the first failure shortened (or dropped) to fit.
     pub fn encode(&self) -> String {
         let mut progress = self.clone();
         loop {
             let token = serde_json::to_string(&progress).unwrap_or_default();
             let length = token.chars().count();
-            if length <= MAX_TOKEN_CHARS {
+            if length <= MAX_PROGRESS_CHARS {
                 return token;
             }
             match progress.first_failure.take() {
                 Some(text) => {
-                    let keep = text.chars().count().saturating_sub(length - MAX_TOKEN_CHARS + 8);
+                    let keep = text.chars().count().saturating_sub(length - MAX_PROGRESS_CHARS + 8);
                     if keep > 20 {
                         progress.first_failure = Some(truncate(&text, keep));
                     }
@@ -275,13 +279,13 @@ mod tests {
         // Quotes and line breaks grow when escaped: the token is measured after encoding.
         progress.first_failure = Some("\"\n".repeat(2000));
         let token = progress.encode();
-        assert!(token.chars().count() <= MAX_TOKEN_CHARS, "{}", token.len());
+        assert!(token.chars().count() <= MAX_PROGRESS_CHARS, "{}", token.len());
         let decoded = Progress::decode(&token).unwrap();
         assert_eq!(decoded.failed_rounds, 1);
 
         let mut huge = Progress::start(&"x".repeat(5000), Utc::now());
         huge.first_failure = Some("y".repeat(5000));
-        assert!(huge.encode().chars().count() <= MAX_TOKEN_CHARS);
+        assert!(huge.encode().chars().count() <= MAX_PROGRESS_CHARS);
     }
 
     #[test]

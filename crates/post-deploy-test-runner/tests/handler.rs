@@ -6,12 +6,17 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::operation::put_metric_data::{PutMetricDataError, PutMetricDataOutput};
 use aws_sdk_cloudwatch::types::error::InternalServiceFault;
-use aws_sdk_codepipeline::operation::get_job_details::GetJobDetailsOutput;
+use aws_sdk_codepipeline::operation::get_job_details::{GetJobDetailsError, GetJobDetailsOutput};
 use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultOutput;
 use aws_sdk_codepipeline::operation::put_job_success_result::{PutJobSuccessResultError, PutJobSuccessResultOutput};
-use aws_sdk_codepipeline::types::error::InvalidJobStateException;
-use aws_sdk_codepipeline::types::{JobData, JobDetails, PipelineContext, StageContext};
+use aws_sdk_codepipeline::types::error::{InvalidJobStateException, JobNotFoundException};
+use aws_sdk_codepipeline::types::{
+    ActionCategory, ActionConfiguration, ActionContext, ActionOwner, ActionTypeId, Artifact, ArtifactLocation,
+    ArtifactLocationType, AwsSessionCredentials, JobData, JobDetails, PipelineContext, S3ArtifactLocation,
+    StageContext,
+};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use hooks_common::address::AddressPolicy;
 use hooks_common::settings::Env;
 use pipeline_sim::artifacts::zip_artifact;
 use pipeline_sim::codepipeline::artifact_bucket;
@@ -19,14 +24,20 @@ use pipeline_sim::model::ArtifactCredentials as SimCredentials;
 use pipeline_sim::target::{TargetMode, TargetService};
 use pipeline_sim::{Simulator, samples};
 use post_deploy_test_runner::artifact::ArtifactStore;
+use post_deploy_test_runner::owner::LambdaFunction;
+use post_deploy_test_runner::seal::{Scope, Seal, TokenKey};
+use post_deploy_test_runner::token::Progress;
 use post_deploy_test_runner::{Outcome, Runner, Settings};
 use serde_json::{Value, json};
 
 const JOB: &str = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+const FUNCTION: &str = "runner";
+const KEY: &str = "6b6579206f6620746865207465737473206f66207468652072756e6e65722121";
 
+/// A job event: only its id is the runner's to read. The rest is what a forger might send.
 fn event(user_parameters: &str) -> Value {
     json!({"CodePipeline.job": {"id": JOB, "accountId": "123456789012", "data": {
-        "actionConfiguration": {"configuration": {"FunctionName": "runner", "UserParameters": user_parameters}},
+        "actionConfiguration": {"configuration": {"FunctionName": FUNCTION, "UserParameters": user_parameters}},
         "inputArtifacts": [], "outputArtifacts": [],
         "artifactCredentials": {"accessKeyId": "ASIAEXAMPLE", "secretAccessKey": "secret", "sessionToken": "token",
                                 "expirationTime": 1795000000000_i64}
@@ -41,21 +52,96 @@ fn suite(target: &TargetService, extra: &str) -> String {
     )
 }
 
-fn job_details() -> Rule {
-    mock!(aws_sdk_codepipeline::Client::get_job_details).then_output(|| {
+/// The job as `GetJobDetails` tells it.
+#[derive(Clone)]
+struct Declared {
+    function_name: String,
+    user_parameters: String,
+    token: Option<String>,
+    /// (name, bucket, key) of the one input artifact, and the job's credentials.
+    artifact: Option<(String, String, String)>,
+    credentials: (String, String, String),
+}
+
+impl Declared {
+    fn job(user_parameters: &str) -> Declared {
+        Declared {
+            function_name: FUNCTION.into(),
+            user_parameters: user_parameters.into(),
+            token: None,
+            artifact: None,
+            credentials: ("ASIAJOBKEY".into(), "job-secret".into(), "job-token".into()),
+        }
+    }
+
+    fn details(&self) -> JobDetails {
+        let type_id = ActionTypeId::builder()
+            .category(ActionCategory::Invoke)
+            .owner(ActionOwner::Aws)
+            .provider("Lambda")
+            .version("1")
+            .build()
+            .unwrap();
         let context = PipelineContext::builder()
             .pipeline_name("storefront")
             .stage(StageContext::builder().name("Test").build())
+            .action(ActionContext::builder().name("SmokeTests").build())
+            .pipeline_execution_id("exec-1")
             .build();
-        GetJobDetailsOutput::builder()
-            .job_details(
-                JobDetails::builder()
-                    .id(JOB)
-                    .data(JobData::builder().pipeline_context(context).build())
+        let (key_id, secret, session) = &self.credentials;
+        let credentials = AwsSessionCredentials::builder()
+            .access_key_id(key_id)
+            .secret_access_key(secret)
+            .session_token(session)
+            .build()
+            .unwrap();
+        let mut data = JobData::builder()
+            .action_type_id(type_id)
+            .action_configuration(
+                ActionConfiguration::builder()
+                    .configuration("FunctionName", &self.function_name)
+                    .configuration("UserParameters", &self.user_parameters)
                     .build(),
             )
+            .pipeline_context(context)
+            .artifact_credentials(credentials)
+            .set_continuation_token(self.token.clone());
+        if let Some((name, bucket, key)) = &self.artifact {
+            let s3 = S3ArtifactLocation::builder()
+                .bucket_name(bucket)
+                .object_key(key)
+                .build()
+                .unwrap();
+            let location = ArtifactLocation::builder()
+                .r#type(ArtifactLocationType::S3)
+                .s3_location(s3)
+                .build();
+            data = data.input_artifacts(Artifact::builder().name(name).location(location).build());
+        }
+        JobDetails::builder()
+            .id(JOB)
+            .account_id("123456789012")
+            .data(data.build())
             .build()
-    })
+    }
+
+    /// What signs and opens this job's continuation tokens.
+    fn seal(&self) -> Seal {
+        let scope = Scope {
+            pipeline: "storefront",
+            stage: "Test",
+            action: "SmokeTests",
+            execution_id: "exec-1",
+            user_parameters: &self.user_parameters,
+        };
+        Seal::new(&TokenKey::from_hex(KEY).unwrap(), &scope)
+    }
+
+    fn rule(self) -> Rule {
+        mock!(aws_sdk_codepipeline::Client::get_job_details)
+            .match_requests(|r| r.job_id() == Some(JOB))
+            .then_output(move || GetJobDetailsOutput::builder().job_details(self.details()).build())
+    }
 }
 
 struct Mocks {
@@ -77,30 +163,40 @@ async fn artifact_store(endpoint: &str) -> ArtifactStore {
     ArtifactStore::new(&sdk, &Env::from_pairs(&[("AWS_ENDPOINT_URL", endpoint)]))
 }
 
-fn runner(success: Rule, failure: Rule, metrics: Rule) -> (Runner, Mocks) {
-    // Nothing listens there: no test of this shape reads an artifact.
-    runner_with(
-        success,
-        failure,
-        metrics,
-        ArtifactStore::new(&SdkConfig::builder().build(), &Env::from_pairs(&[])),
-    )
+/// Nothing listens there: no test of this shape reads an artifact.
+fn no_artifacts() -> ArtifactStore {
+    ArtifactStore::new(&SdkConfig::builder().build(), &Env::from_pairs(&[]))
 }
 
-fn runner_with(success: Rule, failure: Rule, metrics: Rule, artifacts: ArtifactStore) -> (Runner, Mocks) {
-    let details = job_details();
+fn settings() -> Settings {
+    Settings {
+        metrics_namespace: "Test/PostDeploy".into(),
+        function: LambdaFunction {
+            name: FUNCTION.into(),
+            region: Some("us-east-1".into()),
+        },
+        token_key: Some(TokenKey::from_hex(KEY).unwrap()),
+        // The target service listens on loopback, which checks may not reach unless allowed.
+        target_policy: AddressPolicy::allowing(&["127.0.0.1/32".parse().unwrap()]),
+    }
+}
+
+fn runner(declared: Declared, success: Rule, failure: Rule, metrics: Rule) -> (Runner, Mocks) {
+    runner_with(declared.rule(), success, failure, metrics, no_artifacts(), settings())
+}
+
+fn runner_with(
+    details: Rule,
+    success: Rule,
+    failure: Rule,
+    metrics: Rule,
+    artifacts: ArtifactStore,
+    settings: Settings,
+) -> (Runner, Mocks) {
     let pipelines = mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&details, &success, &failure]);
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&metrics]);
-    let settings = Settings {
-        metrics_namespace: "Test/PostDeploy".into(),
-    };
-    let runner = Runner::new(
-        pipelines,
-        cloudwatch,
-        artifacts,
-        checks::http_client().unwrap(),
-        settings,
-    );
+    let http = checks::http_client_with(&settings.target_policy).unwrap();
+    let runner = Runner::new(pipelines, cloudwatch, artifacts, http, settings);
     (
         runner,
         Mocks {
@@ -161,8 +257,9 @@ async fn a_passing_suite_succeeds_with_output_variables_then_publishes() {
                 && r.execution_details().and_then(|d| d.external_execution_id()) == Some(JOB)
         })
         .then_output(|| PutJobSuccessResultOutput::builder().build());
-    let (runner, mocks) = runner(success, any_failure(), metrics_ok());
-    let outcome = runner.handle(event(&suite(&target, "")), soon(30)).await.unwrap();
+    let parameters = suite(&target, "");
+    let (runner, mocks) = runner(Declared::job(&parameters), success, any_failure(), metrics_ok());
+    let outcome = runner.handle(event(&parameters), soon(30)).await.unwrap();
     assert!(
         matches!(outcome, Outcome::Succeeded { ref summary, .. } if summary.starts_with("PASS")),
         "{outcome:?}"
@@ -185,8 +282,9 @@ async fn failing_checks_fail_the_job_naming_them() {
                 && details.external_execution_id() == Some(JOB)
         })
         .then_output(|| PutJobFailureResultOutput::builder().build());
-    let (runner, mocks) = runner(any_success(), failure, metrics_ok());
-    let outcome = runner.handle(event(&suite(&target, "")), soon(30)).await.unwrap();
+    let parameters = suite(&target, "");
+    let (runner, mocks) = runner(Declared::job(&parameters), any_success(), failure, metrics_ok());
+    let outcome = runner.handle(event(&parameters), soon(30)).await.unwrap();
     let Outcome::Failed {
         failure_type, summary, ..
     } = &outcome
@@ -206,16 +304,12 @@ async fn a_bad_suite_is_a_configuration_error_and_runs_nothing() {
             details.r#type().as_str() == "ConfigurationError" && details.message().contains("`checks[0].expect.status`")
         })
         .then_output(|| PutJobFailureResultOutput::builder().build());
-    let (runner, mocks) = runner(any_success(), failure, metrics_ok());
     let raw = r#"{"checks": [{"name": "a", "url": "https://example.com/", "expect": {"status": 99}}]}"#;
+    let (runner, mocks) = runner(Declared::job(raw), any_success(), failure, metrics_ok());
     let outcome = runner.handle(event(raw), soon(30)).await.unwrap();
     assert!(matches!(outcome, Outcome::Failed { ref failure_type, .. } if failure_type == "ConfigurationError"));
     assert_eq!(mocks.failure.num_calls(), 1);
-    assert_eq!(
-        (mocks.details.num_calls(), mocks.metrics.num_calls()),
-        (0, 0),
-        "nothing ran, nothing to publish"
-    );
+    assert_eq!(mocks.metrics.num_calls(), 0, "nothing ran, nothing to publish");
 }
 
 #[tokio::test]
@@ -230,10 +324,10 @@ async fn a_hung_target_is_reported_before_the_deadline() {
                 .starts_with("The function's deadline came")
         })
         .then_output(|| PutJobFailureResultOutput::builder().build());
-    let (runner, mocks) = runner(any_success(), failure, metrics_ok());
+    let raw = suite(&target, "").replace(r#""timeout_ms": 2000"#, r#""timeout_ms": 30000"#);
+    let (runner, mocks) = runner(Declared::job(&raw), any_success(), failure, metrics_ok());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(5);
-    let raw = suite(&target, "").replace(r#""timeout_ms": 2000"#, r#""timeout_ms": 30000"#);
     let outcome = runner.handle(event(&raw), deadline).await.unwrap();
     assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
     assert_eq!(mocks.failure.num_calls(), 1);
@@ -254,18 +348,19 @@ async fn a_settled_job_is_reported_once_and_duplicates_run_nothing() {
                 .build(),
         )
     });
-    let (runner, mocks) = runner(settled, any_failure(), metrics_ok());
-    let outcome = runner.handle(event(&suite(&target, "")), soon(30)).await.unwrap();
+    let parameters = suite(&target, "");
+    let (runner, mocks) = runner(Declared::job(&parameters), settled, any_failure(), metrics_ok());
+    let outcome = runner.handle(event(&parameters), soon(30)).await.unwrap();
     let Outcome::AlreadySettled { reason, .. } = &outcome else {
         panic!("{outcome:?}")
     };
     assert!(reason.contains("InvalidJobStateException"), "{reason}");
     assert_eq!(mocks.metrics.num_calls(), 0, "a duplicate publishes nothing");
 
-    let again = runner.handle(event(&suite(&target, "")), soon(30)).await.unwrap();
+    let again = runner.handle(event(&parameters), soon(30)).await.unwrap();
     assert!(matches!(again, Outcome::AlreadySettled { .. }), "{again:?}");
     assert_eq!(target.requests(), 2, "the second delivery ran no checks");
-    assert_eq!(mocks.success.num_calls(), 1);
+    assert_eq!((mocks.success.num_calls(), mocks.details.num_calls()), (1, 1));
 }
 
 #[tokio::test]
@@ -274,8 +369,9 @@ async fn failing_to_publish_metrics_changes_nothing() {
     let broken = mock!(aws_sdk_cloudwatch::Client::put_metric_data).then_error(|| {
         PutMetricDataError::InternalServiceFault(InternalServiceFault::builder().message("down").build())
     });
-    let (runner, mocks) = runner(any_success(), any_failure(), broken);
-    let outcome = runner.handle(event(&suite(&target, "")), soon(30)).await.unwrap();
+    let parameters = suite(&target, "");
+    let (runner, mocks) = runner(Declared::job(&parameters), any_success(), any_failure(), broken);
+    let outcome = runner.handle(event(&parameters), soon(30)).await.unwrap();
     assert!(matches!(outcome, Outcome::Succeeded { .. }), "{outcome:?}");
     assert_eq!((mocks.success.num_calls(), mocks.metrics.num_calls()), (1, 1));
 }
@@ -289,8 +385,8 @@ async fn a_short_soak_finishes_in_one_invocation_with_one_verdict() {
             r.continuation_token().is_none() && variables.get("rounds").map(String::as_str) == Some("3")
         })
         .then_output(|| PutJobSuccessResultOutput::builder().build());
-    let (runner, mocks) = runner(success, any_failure(), metrics_ok());
     let raw = suite(&target, r#""soak": {"every_seconds": 1, "for_minutes": 0.05}, "#);
+    let (runner, mocks) = runner(Declared::job(&raw), success, any_failure(), metrics_ok());
     let started = Instant::now();
     let outcome = runner.handle(event(&raw), soon(30)).await.unwrap();
     assert!(
@@ -306,13 +402,187 @@ async fn a_short_soak_finishes_in_one_invocation_with_one_verdict() {
 
 #[tokio::test]
 async fn events_that_are_not_jobs_fail_the_invocation() {
-    let (runner, mocks) = runner(any_success(), any_failure(), metrics_ok());
+    let (runner, mocks) = runner(Declared::job("{}"), any_success(), any_failure(), metrics_ok());
     let err = runner
         .handle(json!({"detail-type": "Scheduled Event"}), soon(30))
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "MalformedEvent");
+    assert_eq!(
+        mocks.success.num_calls() + mocks.failure.num_calls() + mocks.details.num_calls(),
+        0
+    );
+}
+
+// ---- Whose job: the event is a hint, GetJobDetails says ----
+
+#[tokio::test]
+async fn a_forged_event_for_another_functions_job_gets_no_result() {
+    let target = TargetService::start().await.unwrap();
+    let parameters = suite(&target, "");
+    let other = Declared {
+        function_name: "someone-elses-function".into(),
+        ..Declared::job(&parameters)
+    };
+    let (runner, mocks) = runner(other, any_success(), any_failure(), metrics_ok());
+    // The forger names this function and a suite that passes: neither is read.
+    let outcome = runner.handle(event(&parameters), soon(30)).await.unwrap();
+    let Outcome::NotOurs { job, reason } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(job, JOB);
+    assert!(
+        reason.contains("names the function `someone-elses-function`"),
+        "{reason}"
+    );
+    assert_eq!(mocks.details.num_calls(), 1);
+    assert_eq!(
+        mocks.success.num_calls() + mocks.failure.num_calls() + mocks.metrics.num_calls(),
+        0
+    );
+    assert_eq!(target.requests(), 0, "nothing ran");
+}
+
+#[tokio::test]
+async fn get_job_details_failing_reports_nothing_and_fails_the_invocation() {
+    let target = TargetService::start().await.unwrap();
+    let parameters = suite(&target, "");
+    let not_found = mock!(aws_sdk_codepipeline::Client::get_job_details).then_error(|| {
+        GetJobDetailsError::JobNotFoundException(JobNotFoundException::builder().message("no such job").build())
+    });
+    let (runner, mocks) = runner_with(
+        not_found,
+        any_success(),
+        any_failure(),
+        metrics_ok(),
+        no_artifacts(),
+        settings(),
+    );
+    let err = runner.handle(event(&parameters), soon(30)).await.unwrap_err();
+    assert_eq!(err.error_type(), "AwsCallFailed");
+    let text = err.to_string();
+    assert!(
+        text.contains("GetJobDetails") && text.contains("JobNotFoundException"),
+        "{text}"
+    );
+    assert_eq!(mocks.details.num_calls(), 1);
     assert_eq!(mocks.success.num_calls() + mocks.failure.num_calls(), 0);
+    assert_eq!(target.requests(), 0);
+}
+
+#[tokio::test]
+async fn the_jobs_own_user_parameters_run_not_the_events() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/health", TargetMode::Failing);
+    let declared = format!(
+        r#"{{"base_url": "{}", "checks": [{{"name": "health", "url": "/health"}}]}}"#,
+        target.base_url()
+    );
+    let forged = format!(
+        r#"{{"base_url": "{}", "checks": [{{"name": "anything", "url": "/forged"}}]}}"#,
+        target.base_url()
+    );
+    let failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
+        .match_requests(|r| {
+            r.failure_details()
+                .unwrap()
+                .message()
+                .contains("health: expected status 200, got 500")
+        })
+        .then_output(|| PutJobFailureResultOutput::builder().build());
+    let (runner, mocks) = runner(Declared::job(&declared), any_success(), failure, metrics_ok());
+    let outcome = runner.handle(event(&forged), soon(30)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+    assert_eq!((mocks.failure.num_calls(), mocks.success.num_calls()), (1, 0));
+    assert_eq!((target.requests_to("/health"), target.requests_to("/forged")), (1, 0));
+}
+
+// ---- Soak tokens: signed, and read only when the signature holds ----
+
+#[tokio::test]
+async fn a_soak_hands_over_a_signed_token() {
+    let target = TargetService::start().await.unwrap();
+    // A round takes at most 0.5 s; two fit a 4 s invocation, eight do not.
+    let raw = suite(&target, r#""soak": {"every_seconds": 1, "for_minutes": 0.2}, "#)
+        .replace(r#""timeout_ms": 2000"#, r#""timeout_ms": 500"#);
+    let declared = Declared::job(&raw);
+    let seal = declared.seal();
+    let success = mock!(aws_sdk_codepipeline::Client::put_job_success_result)
+        .match_requests(move |r| {
+            let progress = r
+                .continuation_token()
+                .and_then(|t| seal.open(t).ok())
+                .and_then(|p| Progress::decode(p).ok());
+            progress.is_some_and(|p| p.run_id == JOB && p.rounds >= 1)
+        })
+        .then_output(|| PutJobSuccessResultOutput::builder().build());
+    let (runner, mocks) = runner(declared, success, any_failure(), metrics_ok());
+    let outcome = runner.handle(event(&raw), soon(4)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Continued { .. }), "{outcome:?}");
+    assert_eq!(mocks.success.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_tampered_continuation_token_fails_the_job() {
+    let target = TargetService::start().await.unwrap();
+    let raw = suite(&target, r#""soak": {"every_seconds": 60, "for_minutes": 10}, "#);
+    let mut declared = Declared::job(&raw);
+    let mut progress = Progress::start(JOB, chrono::Utc::now() - chrono::Duration::seconds(120));
+    progress.rounds = 1;
+    progress.failed_rounds = 1;
+    progress.last_round_at_ms = Some(progress.started_at_ms);
+    let token = declared.seal().sign(&progress.encode());
+    // The one failed round rewritten as a pass, the signature kept.
+    declared.token = Some(token.replace(r#""fr":1"#, r#""fr":0"#));
+    let failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
+        .match_requests(|r| {
+            let details = r.failure_details().unwrap();
+            details.r#type().as_str() == "JobFailed"
+                && details
+                    .message()
+                    .starts_with("the continuation token's signature does not match")
+        })
+        .then_output(|| PutJobFailureResultOutput::builder().build());
+    let (runner, mocks) = runner(declared, any_success(), failure, metrics_ok());
+    let outcome = runner.handle(event(&raw), soon(30)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+    assert_eq!((mocks.failure.num_calls(), mocks.success.num_calls()), (1, 0));
+    assert_eq!(
+        target.requests(),
+        0,
+        "no round runs on a token that is not the runner's"
+    );
+}
+
+#[tokio::test]
+async fn without_a_token_key_a_soak_is_a_configuration_error_naming_the_setting() {
+    let target = TargetService::start().await.unwrap();
+    let raw = suite(&target, r#""soak": {"every_seconds": 60, "for_minutes": 10}, "#);
+    let failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
+        .match_requests(|r| {
+            let details = r.failure_details().unwrap();
+            details.r#type().as_str() == "ConfigurationError" && details.message().contains("CONTINUATION_TOKEN_KEY")
+        })
+        .then_output(|| PutJobFailureResultOutput::builder().build());
+    let keyless = Settings {
+        token_key: None,
+        ..settings()
+    };
+    let (runner, mocks) = runner_with(
+        Declared::job(&raw).rule(),
+        any_success(),
+        failure,
+        metrics_ok(),
+        no_artifacts(),
+        keyless,
+    );
+    let outcome = runner.handle(event(&raw), soon(30)).await.unwrap();
+    assert!(
+        matches!(outcome, Outcome::Failed { ref failure_type, .. } if failure_type == "ConfigurationError"),
+        "{outcome:?}"
+    );
+    assert_eq!(mocks.failure.num_calls(), 1);
+    assert_eq!(target.requests(), 0);
 }
 
 // ---- Suites from the input artifact, read from the simulator's S3 ----
@@ -346,15 +616,17 @@ async fn artifact_sim(files: &[(&str, &str)]) -> (Simulator, SimCredentials) {
     (sim, credentials)
 }
 
-/// A job event whose one input artifact is `BuildOutput`, with these artifact credentials.
-fn artifact_event(user_parameters: &str, credentials: &SimCredentials) -> Value {
-    let mut event = event(user_parameters);
-    let data = &mut event["CodePipeline.job"]["data"];
-    data["inputArtifacts"] = json!([{"name": "BuildOutput", "revision": null, "location": {"type": "S3",
-        "s3Location": {"bucketName": artifact_bucket(), "objectKey": ARTIFACT_KEY}}}]);
-    data["artifactCredentials"] = json!({"accessKeyId": credentials.access_key_id,
-        "secretAccessKey": credentials.secret_access_key, "sessionToken": credentials.session_token});
-    event
+/// The job whose one input artifact is `BuildOutput`, with these artifact credentials.
+fn artifact_job(user_parameters: &str, credentials: &SimCredentials) -> Declared {
+    Declared {
+        artifact: Some(("BuildOutput".into(), artifact_bucket(), ARTIFACT_KEY.into())),
+        credentials: (
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key.clone(),
+            credentials.session_token.clone(),
+        ),
+        ..Declared::job(user_parameters)
+    }
 }
 
 #[tokio::test]
@@ -364,14 +636,17 @@ async fn a_suite_in_the_input_artifact_runs() {
     let success = mock!(aws_sdk_codepipeline::Client::put_job_success_result)
         .match_requests(|r| r.output_variables().and_then(|v| v.get("passed")).map(String::as_str) == Some("2"))
         .then_output(|| PutJobSuccessResultOutput::builder().build());
+    let parameters = r#"{"suite_from_artifact": "checks/smoke.json"}"#;
     let (runner, mocks) = runner_with(
+        artifact_job(parameters, &credentials).rule(),
         success,
         any_failure(),
         metrics_ok(),
         artifact_store(&sim.endpoint_url()).await,
+        settings(),
     );
-    let event = artifact_event(r#"{"suite_from_artifact": "checks/smoke.json"}"#, &credentials);
-    let outcome = runner.handle(event, soon(30)).await.unwrap();
+    // The event's credentials (the forger's) are never used: the job's come from GetJobDetails.
+    let outcome = runner.handle(event(parameters), soon(30)).await.unwrap();
     assert!(matches!(outcome, Outcome::Succeeded { .. }), "{outcome:?}");
     assert_eq!((mocks.success.num_calls(), target.requests()), (1, 2));
     assert_eq!(sim.state.call_count(pipeline_sim::Service::S3, "GetObject"), 1);
@@ -389,20 +664,22 @@ async fn credentials_s3_refuses_are_a_configuration_error() {
                 && details.message().contains("this function needs no S3 permission")
         })
         .then_output(|| PutJobFailureResultOutput::builder().build());
-    let (runner, mocks) = runner_with(
-        any_success(),
-        failure,
-        metrics_ok(),
-        artifact_store(&sim.endpoint_url()).await,
-    );
     let stranger = SimCredentials {
         access_key_id: "ASIASTRANGER".into(),
         secret_access_key: "not-a-jobs-secret".into(),
         session_token: "not-a-jobs-token".into(),
         expiration: chrono::Utc::now(),
     };
-    let event = artifact_event(r#"{"suite_from_artifact": "checks/smoke.json"}"#, &stranger);
-    let outcome = runner.handle(event, soon(30)).await.unwrap();
+    let parameters = r#"{"suite_from_artifact": "checks/smoke.json"}"#;
+    let (runner, mocks) = runner_with(
+        artifact_job(parameters, &stranger).rule(),
+        any_success(),
+        failure,
+        metrics_ok(),
+        artifact_store(&sim.endpoint_url()).await,
+        settings(),
+    );
+    let outcome = runner.handle(event(parameters), soon(30)).await.unwrap();
     assert!(
         matches!(outcome, Outcome::Failed { ref failure_type, .. } if failure_type == "ConfigurationError"),
         "{outcome:?}"

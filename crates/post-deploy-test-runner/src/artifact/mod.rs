@@ -72,9 +72,9 @@ pub async fn suite(
         locate(artifacts, file).map_err(|e| ArtifactSuiteError::Configuration(format!("UserParameters: {e}")))?;
     let name = located.name;
     let credentials = credentials.ok_or_else(|| {
-        // CodePipeline gives every job credentials: an event without them was not made by CodePipeline.
+        // CodePipeline gives every job with input artifacts credentials to read them.
         ArtifactSuiteError::Unavailable(format!(
-            "the job event carries no artifact credentials to read input artifact {name} with"
+            "GetJobDetails gave no artifact credentials to read input artifact {name} with"
         ))
     })?;
     let scratch = store
