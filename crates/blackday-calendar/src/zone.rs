@@ -280,13 +280,14 @@ pub fn resolve_end(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         LocalResult::Ambiguous(a, b) => a.max(b).with_timezone(&Utc),
         LocalResult::None => {
             let change = first_after_gap(zone, local);
-            // The offset before the gap is the one in force a moment before the change.
-            let before = zone
-                .offset_from_utc_datetime(&(change - TimeDelta::seconds(1)).naive_utc())
-                .fix()
-                .local_minus_utc();
-            let reading = DateTime::from_naive_utc_and_offset(local - TimeDelta::seconds(i64::from(before)), Utc);
-            reading.max(change)
+            // The offset before the gap is the one in force a moment before the change. (At the ends of the
+            // representable dates, where chrono also answers "no such time", the change is the answer.)
+            let moment_before = change.naive_utc().checked_sub_signed(TimeDelta::seconds(1));
+            let reading = moment_before.and_then(|moment| {
+                let before = zone.offset_from_utc_datetime(&moment).fix().local_minus_utc();
+                local.checked_sub_signed(TimeDelta::seconds(i64::from(before)))
+            });
+            reading.map_or(change, |reading| reading.and_utc().max(change))
         }
     }
 }
@@ -306,7 +307,10 @@ fn first_after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     let mut candidate = local.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(local);
     // Gaps are at most a day long (Samoa skipped 2011-12-30).
     for _ in 0..=(24 * 60) {
-        candidate += TimeDelta::minutes(1);
+        let Some(next) = candidate.checked_add_signed(TimeDelta::minutes(1)) else {
+            break;
+        };
+        candidate = next;
         match zone.from_local_datetime(&candidate) {
             LocalResult::Single(at) => return at.with_timezone(&Utc),
             LocalResult::Ambiguous(a, b) => return a.min(b).with_timezone(&Utc),
@@ -314,8 +318,13 @@ fn first_after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         }
     }
     // Not reached with the time zone database: read the time with the offset in force at that UTC reading.
+    // At the ends of the representable dates: the nearest end.
     let offset = zone.offset_from_utc_datetime(&local).fix().local_minus_utc();
-    DateTime::from_naive_utc_and_offset(local - TimeDelta::seconds(i64::from(offset)), Utc)
+    match local.checked_sub_signed(TimeDelta::seconds(i64::from(offset))) {
+        Some(utc) => utc.and_utc(),
+        None if offset > 0 => DateTime::<Utc>::MIN_UTC,
+        None => DateTime::<Utc>::MAX_UTC,
+    }
 }
 
 #[cfg(test)]

@@ -145,3 +145,29 @@ fn a_count_rule_ends_by_its_count_and_a_huge_count_is_refused() {
     let error = periods_from_ics(&huge, Tz::UTC).unwrap_err().to_string();
     assert!(error.contains("give UNTIL instead"), "{error}");
 }
+
+#[test]
+fn dates_at_the_ends_of_the_calendar_are_read_or_refused_never_a_panic() {
+    let documents = [
+        r#"{"timezone": "Europe/Berlin", "blackouts": [{"name": "x", "once": {"from": "+262143-12-31T23:59", "to": "+262143-12-31T23:59:59"}}]}"#,
+        r#"{"timezone": "Europe/Berlin", "blackouts": [{"name": "x", "once": {"from": "-262143-01-01T00:00", "to": "2026-01-01"}}]}"#,
+        r#"{"timezone": "Europe/Berlin", "blackouts": [{"name": "x", "rrule": {"rule": "FREQ=YEARLY", "start": "9999-12-31T23:00", "duration_hours": 8000}}]}"#,
+        r#"{"timezone": "Europe/Berlin", "blackouts": [{"name": "x", "rrule": {"rule": "FREQ=HOURLY;UNTIL=99991231T235959Z", "start": "0001-01-01T00:00", "duration_hours": 1}}]}"#,
+    ];
+    for document in documents {
+        if let Ok(calendar) = BlackDayCalendar::from_json(document) {
+            for at in ["2026-06-01T00:00:00Z", "9999-12-31T00:00:00Z", "0001-01-02T00:00:00Z"] {
+                let _ = calendar.verdict(utc(at));
+            }
+        }
+    }
+    let feed = ics(
+        "BEGIN:VEVENT\r\nSUMMARY:x\r\nDTSTART:99991231T230000Z\r\nDURATION:P3000D\r\nRRULE:FREQ=DAILY\r\n\
+                    END:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:y\r\nDTSTART:00010101T000000\r\nDTEND:99991231T000000\r\nEND:VEVENT\r\n",
+    );
+    if let Ok(calendar) = BlackDayCalendar::from_ics(&feed, Tz::Pacific__Apia) {
+        for at in ["2026-06-01T00:00:00Z", "9999-12-31T23:30:00Z", "0001-01-01T00:00:00Z"] {
+            let _ = calendar.verdict(utc(at));
+        }
+    }
+}
