@@ -285,6 +285,7 @@ async fn fetch(request: RequestBuilder, timeout: Duration) -> Fetched {
     };
     let queued = Instant::now();
     let Some(room) = Room::reserve(response.content_length()).await else {
+        // Only a closed budget gives no room, and the budget is never closed: answered like a cut attempt.
         return timed_out(Duration::ZERO);
     };
     let waited = queued.elapsed();
