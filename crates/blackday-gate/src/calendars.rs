@@ -125,6 +125,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_suspicious_feed_is_unreadable_so_the_gate_holds_and_says_why() {
+        // A feed that answers a valid calendar without events (an emptied calendar, the wrong account's export).
+        let app = axum::Router::new().route(
+            "/cal.ics",
+            axum::routing::get(|| async { "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n" }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let feed = crate::settings::FeedSource {
+            url: format!("http://{addr}/cal.ics").parse().unwrap(),
+            zone: chrono_tz::UTC,
+            guard: crate::settings::FeedGuard::default(),
+        };
+        let calendars = Calendars::new(
+            BTreeMap::from([("default".to_owned(), CalendarSource::Feed(feed))]),
+            FeedCache::new(crate::feed::http_client().unwrap(), Duration::ZERO),
+        );
+        let Err(Unavailable::Unreadable(problem)) = calendars.for_approval(&data(json!({}))).await else {
+            panic!("unreadable")
+        };
+        assert!(
+            problem.starts_with("calendar `default`: feed at 127.0.0.1: the feed has 0 event(s)"),
+            "{problem}"
+        );
+    }
+
+    #[tokio::test]
     async fn custom_data_mistakes_name_the_field() {
         let cases = [
             (
