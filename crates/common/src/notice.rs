@@ -82,7 +82,9 @@ impl DestinationSetting {
                             .to_owned(),
                     });
                 }
-                Ok(Destination::Sns { topic_arn: arn.to_owned() })
+                Ok(Destination::Sns {
+                    topic_arn: arn.to_owned(),
+                })
             }
             (Some(_), Some(_)) => Err(problem("names both a Slack secret and an SNS topic")),
             (None, None) => Err(problem("names no destination")),
@@ -149,7 +151,11 @@ pub fn sns_subject(text: &str) -> String {
     } else {
         collapsed
     };
-    if subject.is_empty() { "Notice".to_owned() } else { subject }
+    if subject.is_empty() {
+        "Notice".to_owned()
+    } else {
+        subject
+    }
 }
 
 /// A message body SNS accepts: at most 256 KiB, cut on a character boundary.
@@ -349,7 +355,6 @@ impl Notifier {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,7 +402,12 @@ mod tests {
     }
 
     fn throttling() -> PublishError {
-        PublishError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build())
+        PublishError::generic(
+            ErrorMetadata::builder()
+                .code("Throttling")
+                .message("Rate exceeded")
+                .build(),
+        )
     }
 
     fn soon() -> Instant {
@@ -405,7 +415,9 @@ mod tests {
     }
 
     fn sns() -> Destination {
-        Destination::Sns { topic_arn: TOPIC.into() }
+        Destination::Sns {
+            topic_arn: TOPIC.into(),
+        }
     }
 
     #[tokio::test]
@@ -415,7 +427,8 @@ mod tests {
                 let attributes = r.message_attributes().cloned().unwrap_or_default();
                 r.topic_arn() == Some(TOPIC)
                     && r.subject() == Some("Transition closed: shop > Production (alarm \"canary\")")
-                    && r.message().is_some_and(|m| m.contains("Alarm canary is ALARM.\n") || m.ends_with("ALARM."))
+                    && r.message()
+                        .is_some_and(|m| m.contains("Alarm canary is ALARM.\n") || m.ends_with("ALARM."))
                     && attributes.len() == 2
                     && attributes["pipeline"].string_value() == Some("shop")
                     && attributes["kind"].data_type() == "String"
@@ -423,7 +436,13 @@ mod tests {
             .then_output(|| PublishOutput::builder().message_id("m-1").build());
         let notifier = notifier(mock_client!(aws_sdk_sns, [&publish])).await;
         let sent = notifier.send(&sns(), &notice(), soon()).await.unwrap();
-        assert_eq!(sent, Sent { attempts: 1, message_id: Some("m-1".into()) });
+        assert_eq!(
+            sent,
+            Sent {
+                attempts: 1,
+                message_id: Some("m-1".into())
+            }
+        );
         assert_eq!(publish.num_calls(), 1);
     }
 
@@ -442,7 +461,8 @@ mod tests {
 
     #[tokio::test]
     async fn permanent_refusals_fail_at_once_and_say_so() {
-        let cases: Vec<(&str, fn() -> PublishError)> = vec![
+        type Refusal = (&'static str, fn() -> PublishError);
+        let cases: Vec<Refusal> = vec![
             ("AuthorizationError", || {
                 PublishError::AuthorizationErrorException(
                     AuthorizationErrorException::builder().message("not authorized").build(),
@@ -453,7 +473,9 @@ mod tests {
             }),
             ("InvalidParameter", || {
                 PublishError::InvalidParameterException(
-                    InvalidParameterException::builder().message("Invalid parameter: Subject").build(),
+                    InvalidParameterException::builder()
+                        .message("Invalid parameter: Subject")
+                        .build(),
                 )
             }),
         ];
@@ -462,17 +484,31 @@ mod tests {
             let notifier = notifier(mock_client!(aws_sdk_sns, [&refused])).await;
             let err = notifier.send(&sns(), &notice(), soon()).await.unwrap_err().to_string();
             assert_eq!(refused.num_calls(), 1, "{name}: retried a permanent error");
-            assert!(err.contains("Publish for arn:aws:sns:") && err.contains("not retried"), "{name}: {err}");
+            assert!(
+                err.contains("Publish for arn:aws:sns:") && err.contains("not retried"),
+                "{name}: {err}"
+            );
         }
     }
 
     #[tokio::test]
     async fn a_throttled_topic_gives_up_within_the_deadline() {
-        let throttled = mock!(aws_sdk_sns::Client::publish).sequence().error(throttling).repeatedly().build();
+        let throttled = mock!(aws_sdk_sns::Client::publish)
+            .sequence()
+            .error(throttling)
+            .repeatedly()
+            .build();
         let notifier = notifier(mock_client!(aws_sdk_sns, [&throttled])).await;
         let err = notifier.send(&sns(), &notice(), soon()).await.unwrap_err();
-        assert!(throttled.num_calls() >= fast().max_attempts as usize, "{}", throttled.num_calls());
-        assert!(err.to_string().contains("Throttling") && err.to_string().contains("4 attempt(s)"), "{err}");
+        assert!(
+            throttled.num_calls() >= fast().max_attempts as usize,
+            "{}",
+            throttled.num_calls()
+        );
+        assert!(
+            err.to_string().contains("Throttling") && err.to_string().contains("4 attempt(s)"),
+            "{err}"
+        );
         // Too little time left: no attempt at all, and an error rather than silence.
         let err = notifier
             .send(&sns(), &notice(), Instant::now() + Duration::from_millis(100))
@@ -485,7 +521,10 @@ mod tests {
     fn subjects_fit_sns() {
         let long = "x".repeat(300);
         let cases = [
-            ("Release held: “Black Friday” › shop", "Release held: \"Black Friday\" > shop"),
+            (
+                "Release held: “Black Friday” › shop",
+                "Release held: \"Black Friday\" > shop",
+            ),
             ("two\nlines\r\tand  tabs", "two lines and tabs"),
             ("emoji 🚦 and ünïcode", "emoji ? and ?n?code"),
             ("", "Notice"),
@@ -506,22 +545,36 @@ mod tests {
         };
         assert_eq!(
             setting(Some("slack/x"), None).destination("ROUTES[0]").unwrap(),
-            Destination::Slack { secret_id: "slack/x".into() }
+            Destination::Slack {
+                secret_id: "slack/x".into()
+            }
         );
         assert_eq!(setting(None, Some(TOPIC)).destination("ROUTES[0]").unwrap(), sns());
         let cases = [
             (setting(None, None), "ROUTES[0]: names no destination"),
             (setting(Some("s"), Some(TOPIC)), "names both"),
             (setting(Some(" "), None), "names an empty destination"),
-            (setting(None, Some("arn:aws:sqs:eu-west-1:123456789012:q")), "ROUTES[0].sns_topic_arn: `arn:aws:sqs"),
-            (setting(None, Some("arn:aws:sns:eu-west-1:12345:t")), "is not an SNS topic ARN"),
+            (
+                setting(None, Some("arn:aws:sqs:eu-west-1:123456789012:q")),
+                "ROUTES[0].sns_topic_arn: `arn:aws:sqs",
+            ),
+            (
+                setting(None, Some("arn:aws:sns:eu-west-1:12345:t")),
+                "is not an SNS topic ARN",
+            ),
         ];
         for (setting, expected) in cases {
             let err = setting.destination("ROUTES[0]").unwrap_err().to_string();
             assert!(err.contains(expected), "{setting:?}: {err}");
         }
         assert_eq!(sns().to_string(), format!("SNS topic {TOPIC}"));
-        assert_eq!(Destination::Slack { secret_id: "slack/x".into() }.to_string(), "Slack (secret slack/x)");
+        assert_eq!(
+            Destination::Slack {
+                secret_id: "slack/x".into()
+            }
+            .to_string(),
+            "Slack (secret slack/x)"
+        );
     }
 
     #[test]
