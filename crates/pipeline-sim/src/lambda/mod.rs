@@ -126,7 +126,8 @@ struct HostState {
 /// The invocation in progress.
 struct Slot {
     request_id: String,
-    payload: Value,
+    /// The event as sent: JSON text, or anything else for tests of events that are not JSON.
+    payload: String,
     delivered: Option<oneshot::Sender<Instant>>,
     answer: Option<oneshot::Sender<Outcome>>,
 }
@@ -193,7 +194,12 @@ impl FunctionHost {
 
     /// A synchronous (`RequestResponse`) invocation.
     pub async fn invoke(&self, payload: Value) -> Invocation {
-        self.invoke_as(new_request_id(), payload).await
+        self.invoke_as(new_request_id(), payload.to_string()).await
+    }
+
+    /// A synchronous invocation whose event is `body` as it is, JSON or not (Lambda passes any bytes on).
+    pub async fn invoke_raw(&self, body: &str) -> Invocation {
+        self.invoke_as(new_request_id(), body.to_owned()).await
     }
 
     /// An asynchronous (`Event`) invocation: an error, timeout or crash is retried `async_retries` times, then
@@ -206,7 +212,7 @@ impl FunctionHost {
                 let delay = self.shared.async_retry_delay_ms.load(Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
-            let invocation = self.invoke_as(request_id.clone(), payload.clone()).await;
+            let invocation = self.invoke_as(request_id.clone(), payload.to_string()).await;
             let succeeded = matches!(invocation.outcome, Outcome::Ok(_));
             attempts.push(invocation);
             if succeeded {
@@ -264,7 +270,7 @@ impl FunctionHost {
         }
     }
 
-    async fn invoke_as(&self, request_id: String, payload: Value) -> Invocation {
+    async fn invoke_as(&self, request_id: String, payload: String) -> Invocation {
         let _serial = self.serial.lock().await;
         let shared = &self.shared;
         shared.invocations.fetch_add(1, Ordering::Relaxed);

@@ -100,7 +100,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-fn event_response(spec: &FunctionSpec, request_id: &str, payload: &Value) -> Response {
+fn event_response(spec: &FunctionSpec, request_id: &str, payload: &str) -> Response {
     let deadline = SystemTime::now() + spec.timeout;
     let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
     let epoch_secs = SystemTime::now()
@@ -113,7 +113,7 @@ fn event_response(spec: &FunctionSpec, request_id: &str, payload: &Value) -> Res
         random()
     );
     let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{}", spec.name);
-    let mut response = (StatusCode::OK, payload.to_string()).into_response();
+    let mut response = (StatusCode::OK, payload.to_owned()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert("lambda-runtime-aws-request-id", header_value(request_id));
