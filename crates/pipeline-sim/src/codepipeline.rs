@@ -6,10 +6,13 @@
 
 pub mod approvals;
 pub mod jobs;
+mod listing;
 mod shapes;
 
 /// Where jobs' artifacts live: tests put artifact objects there.
 pub use shapes::{artifact_bucket, artifact_object_key};
+/// The declaration and metadata as `GetPipeline` answers them: what AWS Config records for a pipeline.
+pub use shapes::{drop_nulls, pipeline_declaration, pipeline_metadata};
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -31,6 +34,7 @@ pub fn handle(state: &SimState, operation: &str, request: &Value) -> Result<Valu
         "PutJobSuccessResult" => jobs::put_job_success_result(&mut world, request),
         "PutJobFailureResult" => jobs::put_job_failure_result(&mut world, request),
         "PutApprovalResult" => approvals::put_approval_result(&mut world, request),
+        "ListPipelines" => listing::list_pipelines(&world, request),
         other => Err(AwsError::validation(format!(
             "the simulator does not implement CodePipeline.{other}"
         ))),

@@ -13,6 +13,8 @@ pub enum Service {
     CloudWatch,
     /// REST-XML, `GET /{bucket}/{key}` (operation `GetObject`).
     S3,
+    /// AWS JSON 1.1, `X-Amz-Target: StarlingDoveService.<Op>`.
+    Config,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

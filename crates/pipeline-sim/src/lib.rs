@@ -11,6 +11,7 @@ pub mod artifacts;
 pub mod aws;
 pub mod cloudwatch;
 pub mod codepipeline;
+pub mod config;
 pub mod demo;
 pub mod eventbridge;
 pub mod faults;
@@ -50,6 +51,8 @@ pub struct SimState {
     pub cloudwatch: Mutex<cloudwatch::CloudWatchState>,
     /// S3 buckets and objects (REST-XML, `GetObject`); see [`s3`].
     pub s3: Mutex<s3::S3State>,
+    /// AWS Config rules, results and configuration history (JSON 1.1); see [`config`].
+    pub config: Mutex<config::ConfigState>,
 }
 
 impl SimState {
@@ -63,6 +66,10 @@ impl SimState {
 
     pub fn s3(&self) -> MutexGuard<'_, s3::S3State> {
         self.s3.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn config(&self) -> MutexGuard<'_, config::ConfigState> {
+        self.config.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// How many times `operation` of `service` was called.

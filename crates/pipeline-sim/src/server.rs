@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::aws::{AwsError, json_error, json_ok};
 use crate::faults::{FaultKind, Service};
-use crate::{SimState, cloudwatch, codepipeline, s3, secrets, slack};
+use crate::{SimState, cloudwatch, codepipeline, config, s3, secrets, slack};
 
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
@@ -34,6 +34,7 @@ fn target(headers: &HeaderMap) -> Option<(Service, String)> {
     let service = match prefix {
         "CodePipeline_20150709" => Service::CodePipeline,
         "secretsmanager" => Service::SecretsManager,
+        "StarlingDoveService" => Service::Config,
         _ => return None,
     };
     Some((service, operation.to_owned()))
@@ -93,6 +94,7 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
     let answer = match service {
         Service::CodePipeline => codepipeline::handle(&state, &operation, &request),
         Service::SecretsManager => secrets::handle(&state, &operation, &request),
+        Service::Config => config::handle(&state, &operation, &request),
         Service::Slack => unreachable!("Slack is routed by path, not X-Amz-Target"),
         Service::CloudWatch => unreachable!("CloudWatch is routed by path, not X-Amz-Target"),
         Service::S3 => unreachable!("S3 is routed by method and path, not X-Amz-Target"),
