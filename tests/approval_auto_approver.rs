@@ -190,7 +190,7 @@ async fn cloudwatch_failing_never_approves() {
     assert_eq!(settled_and_refused(&stack), (0, 0));
     let logs = host.logs().join("\n");
     assert!(
-        logs.contains("could not check: CloudWatch DescribeAlarms failed"),
+        logs.contains("could not check: CloudWatch DescribeAlarms: "),
         "{logs}"
     );
 }

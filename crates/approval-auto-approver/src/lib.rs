@@ -20,8 +20,10 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 /// The clients one approval's facts come from, built once per container.
 pub struct Sources {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
-    /// For the CustomData check suite (`checks::http_client`: no redirects followed).
+    /// For the CustomData check suite (`checks::http_client_with`: no redirects followed, `policy` applied).
     pub http: reqwest::Client,
+    /// The addresses checks may reach.
+    pub policy: checks::AddressPolicy,
 }
 
 /// The auto-approver as a gate: its clients and the deployment's defaults.
@@ -68,7 +70,11 @@ pub async fn decide_approval(
     ) {
         (Decision::Approve { summary }, Some(suite)) => {
             let report = suite
-                .run(&sources.http, deadline.checked_sub(ANSWER_MARGIN).unwrap_or(deadline))
+                .run_with(
+                    &sources.http,
+                    &sources.policy,
+                    deadline.checked_sub(ANSWER_MARGIN).unwrap_or(deadline),
+                )
                 .await;
             tracing::info!(approval = %request.place(), summary = %report.summary(), "checks ran");
             let checked = checked::with_checks(&summary, &report, chrono::Utc::now(), watch.recheck);

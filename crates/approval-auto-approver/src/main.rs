@@ -8,9 +8,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let gate = GateSettings::from_env(env)?;
         let defaults = Defaults::from_env(env, gate.sweep_interval)?;
         let sdk = hooks_common::aws::sdk_config().await;
+        let policy = checks::AddressPolicy::from_env(env)?;
         let sources = Sources {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
-            http: checks::http_client().map_err(|e| hooks_common::Error::Startup(hooks_common::aws::cause_chain(&e)))?,
+            http: checks::http_client_with(&policy)?,
+            policy,
         };
         let desk = ApprovalDesk::new(aws_sdk_codepipeline::Client::new(&sdk));
         Ok(GateFunction::new(desk, gate, AutoApprover { sources, defaults }))

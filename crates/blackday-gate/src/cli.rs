@@ -68,7 +68,9 @@ pub async fn read_source(source: &str) -> Result<(String, String), String> {
     if source.starts_with("http://") || source.starts_with("https://") {
         let url = check_feed_url(source).map_err(|(problem, fix)| format!("--calendar {problem}; {fix}"))?;
         let label = format!("feed at {}", url.host_str().unwrap_or("?"));
-        let text = feed::fetch_text(&feed::http_client()?, &url)
+        let policy = hooks_common::address::AddressPolicy::from_env(&hooks_common::settings::Env::process())
+            .map_err(|e| e.to_string())?;
+        let text = feed::fetch_text(&feed::http_client(&policy)?, &url)
             .await
             .map_err(|problem| format!("{label}: {problem}"))?;
         return Ok((label, text));

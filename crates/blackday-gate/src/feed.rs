@@ -18,6 +18,8 @@ use std::time::Duration;
 use blackday_calendar::BlackDayCalendar;
 use chrono::{DateTime, Utc};
 
+use hooks_common::address::AddressPolicy;
+
 use crate::settings::{FeedSource, check_feed_url};
 
 const MAX_REDIRECTS: usize = 5;
@@ -49,35 +51,50 @@ pub enum FeedRead {
     Suspicious { problem: String },
 }
 
-pub struct FeedCache {
+/// An HTTP client for feeds and the address policy it is held to: a feed URL (or a redirect) naming a denied IP
+/// address is refused before it is sent, and names resolving only to denied addresses by the client's resolver.
+#[derive(Clone)]
+pub struct FeedClient {
     http: reqwest::Client,
+    policy: AddressPolicy,
+}
+
+pub struct FeedCache {
+    http: FeedClient,
     copies: Mutex<HashMap<String, GoodCopy>>,
     reuse_for: Duration,
 }
 
 /// An HTTP client for feeds: bounded time, a few redirects (calendar hosts redirect to CDNs), each to an
 /// address the feed itself could have had: a redirect must not downgrade the read to plain http.
-pub fn http_client() -> Result<reqwest::Client, String> {
-    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+pub fn http_client(policy: &AddressPolicy) -> Result<FeedClient, String> {
+    let policy = policy.clone().purpose("calendar feeds");
+    let for_redirects = policy.clone();
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
             return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        if let Err(denied) = for_redirects.check_url(attempt.url()) {
+            return attempt.error(format!("redirected to an address that is refused: {denied}"));
         }
         match check_feed_url(attempt.url().as_str()) {
             Ok(_) => attempt.follow(),
             Err((problem, _)) => attempt.error(format!("redirected to an address that {problem}")),
         }
     });
-    reqwest::Client::builder()
+    let http = policy
+        .apply(reqwest::Client::builder())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .redirect(redirects)
         .user_agent(concat!("codepipeline-hooks-blackday/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    Ok(FeedClient { http, policy })
 }
 
 impl FeedCache {
-    pub fn new(http: reqwest::Client, reuse_for: Duration) -> FeedCache {
+    pub fn new(http: FeedClient, reuse_for: Duration) -> FeedCache {
         FeedCache {
             http,
             copies: Mutex::new(HashMap::new()),
@@ -127,7 +144,7 @@ impl FeedCache {
 }
 
 /// Reads and parses a feed. Errors name the feed by host (see [`FeedSource::label`]).
-pub async fn fetch(http: &reqwest::Client, source: &FeedSource) -> Result<BlackDayCalendar, String> {
+pub async fn fetch(http: &FeedClient, source: &FeedSource) -> Result<BlackDayCalendar, String> {
     let text = fetch_text(http, &source.url)
         .await
         .map_err(|problem| format!("{}: {problem}", source.label()))?;
@@ -135,8 +152,10 @@ pub async fn fetch(http: &reqwest::Client, source: &FeedSource) -> Result<BlackD
 }
 
 /// The body of a 2xx answer as text, at most [`MAX_BYTES`]. Errors never include the URL.
-pub async fn fetch_text(http: &reqwest::Client, url: &reqwest::Url) -> Result<String, String> {
-    let mut response = http
+pub async fn fetch_text(client: &FeedClient, url: &reqwest::Url) -> Result<String, String> {
+    client.policy.check_url(url).map_err(|denied| format!("not read: {denied}"))?;
+    let mut response = client
+        .http
         .get(url.clone())
         .send()
         .await
@@ -187,6 +206,11 @@ mod tests {
     use crate::settings::FeedGuard;
     use std::sync::atomic::{AtomicU16, Ordering};
 
+    /// The tests' feeds listen on 127.0.0.1, which the default policy refuses.
+    fn loopback() -> AddressPolicy {
+        AddressPolicy::allowing(&["127.0.0.1/32".parse().unwrap()])
+    }
+
     use axum::Router;
     use axum::extract::State;
     use axum::http::StatusCode;
@@ -227,7 +251,7 @@ mod tests {
     async fn keeps_the_last_good_copy_when_the_feed_fails() {
         let status = Arc::new(AtomicU16::new(503));
         let source = serve(status.clone()).await;
-        let cache = FeedCache::new(http_client().unwrap(), Duration::ZERO);
+        let cache = FeedCache::new(http_client(&loopback()).unwrap(), Duration::ZERO);
 
         let err = cache.read("retail", &source).await.unwrap_err();
         assert!(err.contains("feed at 127.0.0.1: answered HTTP 503"), "{err}");
@@ -257,7 +281,7 @@ mod tests {
     async fn an_empty_feed_is_suspicious_and_keeps_the_last_good_copy() {
         let status = Arc::new(AtomicU16::new(298));
         let source = serve(status.clone()).await;
-        let cache = FeedCache::new(http_client().unwrap(), Duration::ZERO);
+        let cache = FeedCache::new(http_client(&loopback()).unwrap(), Duration::ZERO);
         let FeedRead::Suspicious { problem } = cache.read("retail", &source).await.unwrap() else {
             panic!("suspicious")
         };
@@ -302,7 +326,7 @@ mod tests {
     async fn a_young_copy_is_reused_without_asking() {
         let status = Arc::new(AtomicU16::new(200));
         let source = serve(status.clone()).await;
-        let cache = FeedCache::new(http_client().unwrap(), Duration::from_secs(60));
+        let cache = FeedCache::new(http_client(&loopback()).unwrap(), Duration::from_secs(60));
         cache.read("retail", &source).await.unwrap();
         status.store(500, Ordering::SeqCst);
         assert!(matches!(
@@ -333,7 +357,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let http = http_client().unwrap();
+        let http = http_client(&loopback()).unwrap();
 
         let err = fetch_text(&http, &format!("http://{addr}/cal.ics").parse().unwrap())
             .await
@@ -357,8 +381,17 @@ mod tests {
             zone: chrono_tz::UTC,
             guard: FeedGuard::default(),
         };
-        let err = fetch(&http_client().unwrap(), &source).await.unwrap_err();
+        let err = fetch(&http_client(&loopback()).unwrap(), &source).await.unwrap_err();
         assert!(err.contains("could not connect"), "{err}");
         assert!(!err.contains("SECRET") && !err.contains("/cal.ics"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_feed_at_a_denied_address_is_not_read() {
+        let client = http_client(&AddressPolicy::allowing(&[])).unwrap();
+        for url in ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"] {
+            let err = fetch_text(&client, &url.parse().unwrap()).await.unwrap_err();
+            assert!(err.contains("not read") && err.contains("calendar feeds"), "{url}: {err}");
+        }
     }
 }

@@ -13,7 +13,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let gate_settings = GateSettings::from_env(env)?;
         let settings = Settings::from_env(env)?;
         let sdk = hooks_common::aws::sdk_config().await;
-        let feeds = FeedCache::new(feed::http_client().map_err(hooks_common::Error::Startup)?, feed::REUSE_FOR);
+        let policy = hooks_common::address::AddressPolicy::from_env(env)?;
+        let feeds = FeedCache::new(feed::http_client(&policy).map_err(hooks_common::Error::Startup)?, feed::REUSE_FOR);
         let notices = Notices::new(
             WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
             SlackClient::new(RetryPolicy::default())?,

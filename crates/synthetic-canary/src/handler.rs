@@ -25,6 +25,8 @@ pub struct Outcome {
 pub struct Canary {
     cloudwatch: aws_sdk_cloudwatch::Client,
     http: reqwest::Client,
+    /// The addresses checks may reach (`checks::http_client_with` built `http` with the same policy).
+    policy: checks::AddressPolicy,
     settings: CanarySettings,
 }
 
@@ -36,10 +38,16 @@ fn publish_margin(remaining: Duration) -> Duration {
 }
 
 impl Canary {
-    pub fn new(cloudwatch: aws_sdk_cloudwatch::Client, http: reqwest::Client, settings: CanarySettings) -> Canary {
+    pub fn new(
+        cloudwatch: aws_sdk_cloudwatch::Client,
+        http: reqwest::Client,
+        policy: checks::AddressPolicy,
+        settings: CanarySettings,
+    ) -> Canary {
         Canary {
             cloudwatch,
             http,
+            policy,
             settings,
         }
     }
@@ -53,7 +61,7 @@ impl Canary {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let run_deadline = deadline.checked_sub(publish_margin(remaining)).unwrap_or(deadline);
         let at = Utc::now();
-        let report = self.settings.suite.run(&self.http, run_deadline).await;
+        let report = self.settings.suite.run_with(&self.http, &self.policy, run_deadline).await;
         if report.passed() {
             tracing::info!(canary = %name, summary = %report.summary(), "canary passed");
         } else {

@@ -22,7 +22,9 @@ fn canary(target: &TargetService, rule: &Rule) -> Canary {
     ]))
     .unwrap();
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [rule]);
-    Canary::new(cloudwatch, checks::http_client().unwrap(), settings)
+    // The tests' targets listen on 127.0.0.1, which the default address policy refuses.
+    let policy = checks::AddressPolicy::allowing(&["127.0.0.1/32".parse().unwrap()]);
+    Canary::new(cloudwatch, checks::http_client_with(&policy).unwrap(), policy, settings)
 }
 
 /// The value of `Success` for the whole canary in a request.
