@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod jobs;
 mod listing;
 mod shapes;
+pub mod transitions;
 
 /// Where jobs' artifacts live: tests put artifact objects there.
 pub use shapes::{artifact_bucket, artifact_object_key};
@@ -80,7 +81,9 @@ fn get_pipeline_state(world: &World, request: &Value) -> Result<Value, AwsError>
     let name = name_member(request, "name")?;
     let pipeline = find_pipeline(world, name)?;
     let newest_first: Vec<&Execution> = world.executions_of(name).rev().collect();
-    Ok(shapes::pipeline_state(pipeline, &newest_first))
+    let mut answer = shapes::pipeline_state(pipeline, &newest_first);
+    transitions::show(world, name, &mut answer);
+    Ok(answer)
 }
 
 fn get_pipeline_execution(world: &World, request: &Value) -> Result<Value, AwsError> {

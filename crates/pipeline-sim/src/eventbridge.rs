@@ -21,6 +21,8 @@ pub struct EventPattern {
     pub source: Vec<String>,
     pub detail_type: Vec<String>,
     pub detail_state: Vec<String>,
+    /// `detail.alarmName` starts with one of these (EventBridge's `prefix` matching); empty matches any.
+    pub alarm_name_prefix: Vec<String>,
 }
 
 impl EventPattern {
@@ -30,6 +32,18 @@ impl EventPattern {
             source: vec!["aws.codepipeline".into()],
             detail_type: vec![ACTION_DETAIL_TYPE.into()],
             detail_state: vec!["FAILED".into()],
+            ..EventPattern::default()
+        }
+    }
+
+    /// The transition disabler's rule in `template.yaml`: CloudWatch alarm state changes of the alarms whose names
+    /// start with one of `prefixes`.
+    pub fn alarm_state_change(prefixes: &[&str]) -> EventPattern {
+        EventPattern {
+            source: vec!["aws.cloudwatch".into()],
+            detail_type: vec![crate::cloudwatch::ALARM_STATE_CHANGE.into()],
+            alarm_name_prefix: prefixes.iter().map(|p| (*p).to_owned()).collect(),
+            ..EventPattern::default()
         }
     }
 
@@ -51,6 +65,11 @@ impl EventPattern {
         field_matches(&self.source, event.get("source"))
             && field_matches(&self.detail_type, event.get("detail-type"))
             && field_matches(&self.detail_state, event.pointer("/detail/state"))
+            && (self.alarm_name_prefix.is_empty()
+                || event
+                    .pointer("/detail/alarmName")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| self.alarm_name_prefix.iter().any(|p| name.starts_with(p.as_str()))))
     }
 }
 

@@ -13,6 +13,8 @@ pub enum Service {
     CloudWatch,
     /// REST-XML, `GET /{bucket}/{key}` (operation `GetObject`).
     S3,
+    /// AWS Query: a form-encoded `POST /` naming its `Action` (`Publish`).
+    Sns,
     /// AWS JSON 1.1, `X-Amz-Target: StarlingDoveService.<Op>`.
     Config,
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod eventbridge;
 pub mod faults;
+pub mod guarding;
 pub mod lambda;
 pub mod model;
 mod paging;
@@ -25,6 +26,7 @@ pub mod secrets;
 pub mod server;
 pub mod slack;
 pub mod sns;
+pub mod sns_query;
 pub mod stack;
 pub mod target;
 pub mod terminal;
@@ -51,6 +53,10 @@ pub struct SimState {
     pub cloudwatch: Mutex<cloudwatch::CloudWatchState>,
     /// S3 buckets and objects (REST-XML, `GetObject`); see [`s3`].
     pub s3: Mutex<s3::S3State>,
+    /// SNS topics functions publish notices to (AWS Query `Publish`); see [`sns_query`].
+    pub sns_topics: Mutex<sns_query::SnsTopics>,
+    /// How many of CloudWatch's alarm transitions were put on the event bus (see [`guarding`]).
+    pub alarm_events_sent: Mutex<usize>,
     /// AWS Config rules, results and configuration history (JSON 1.1); see [`config`].
     pub config: Mutex<config::ConfigState>,
 }
@@ -66,6 +72,10 @@ impl SimState {
 
     pub fn s3(&self) -> MutexGuard<'_, s3::S3State> {
         self.s3.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn sns_topics(&self) -> MutexGuard<'_, sns_query::SnsTopics> {
+        self.sns_topics.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn config(&self) -> MutexGuard<'_, config::ConfigState> {

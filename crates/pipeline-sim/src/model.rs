@@ -266,6 +266,8 @@ pub struct World {
     pub approvals: Vec<Approval>,
     /// Every `PutApprovalResult` call that named an approval, accepted or not.
     pub approval_answers: Vec<ApprovalAnswer>,
+    /// Stage transitions that were disabled or enabled, and who the callers are (see `codepipeline::transitions`).
+    pub transitions: crate::codepipeline::transitions::Transitions,
     next_id: u64,
 }
 

@@ -7,6 +7,7 @@
 
 mod approvals;
 mod jobs;
+mod transitions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -374,6 +375,9 @@ impl Player<'_> {
     /// Plays every stage; the execution's status at the end (InProgress if the player stopped waiting).
     async fn play_stages(&mut self, execution_id: &str, stages: &[StageDecl], release: &Release) -> Option<Status> {
         for stage in stages {
+            if let Some(ended) = self.pass_transition(execution_id, stages, stage).await {
+                return Some(ended);
+            }
             self.emit_stage(execution_id, &stage.name, Status::InProgress).await;
             for action in &stage.actions {
                 let run = ActionRun {

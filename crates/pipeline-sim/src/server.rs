@@ -41,6 +41,10 @@ fn target(headers: &HeaderMap) -> Option<(Service, String)> {
 }
 
 async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
+    // AWS Query (SNS) posts a form to `/` instead of naming a target.
+    if crate::sns_query::is_query_request(&headers) {
+        return crate::sns_query::serve(&state, &body).await;
+    }
     let Some((service, operation)) = target(&headers) else {
         return json_error(&AwsError::new(
             StatusCode::BAD_REQUEST,
@@ -92,12 +96,16 @@ async fn aws_call(State(state): State<Arc<SimState>>, headers: HeaderMap, body: 
         }
     };
     let answer = match service {
+        Service::CodePipeline if codepipeline::transitions::serves(&operation) => {
+            codepipeline::transitions::handle(&state, &operation, &request, &headers)
+        }
         Service::CodePipeline => codepipeline::handle(&state, &operation, &request),
         Service::SecretsManager => secrets::handle(&state, &operation, &request),
         Service::Config => config::handle(&state, &operation, &request),
         Service::Slack => unreachable!("Slack is routed by path, not X-Amz-Target"),
         Service::CloudWatch => unreachable!("CloudWatch is routed by path, not X-Amz-Target"),
         Service::S3 => unreachable!("S3 is routed by method and path, not X-Amz-Target"),
+        Service::Sns => unreachable!("SNS is routed by its form-encoded body, not X-Amz-Target"),
     };
     match answer {
         Ok(body) => json_ok(body),
