@@ -49,8 +49,8 @@ pub enum CalendarSource {
 }
 
 /// An iCalendar feed: its address, the zone of its all-day events and floating times, and when a feed that reads
-/// cleanly is still not trusted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// cleanly is still not trusted. `Debug` names the feed by host only: a private iCal address carries its key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FeedSource {
     pub url: reqwest::Url,
     pub zone: Tz,
@@ -111,6 +111,16 @@ impl FeedSource {
     }
 }
 
+impl std::fmt::Debug for FeedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedSource")
+            .field("url", &format_args!("https://{}/<redacted>", self.url.host_str().unwrap_or("?")))
+            .field("zone", &self.zone)
+            .field("guard", &self.guard)
+            .finish()
+    }
+}
+
 /// The gate's deployment-wide settings (the shared ones are `hooks_common::approval::GateSettings`).
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -148,8 +158,9 @@ fn setting(name: &str, problem: impl Into<String>, fix: impl Into<String>) -> Er
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Settings, Error> {
+        // Errors name the field path and what was expected, never the value: a feed's URL is a secret.
         let entries: BTreeMap<String, CalendarEntry> = env
-            .json(CALENDARS, CALENDARS_FIX)?
+            .json_withholding_values(CALENDARS, CALENDARS_FIX)?
             // No calendar is not "no BlackDays": refusing to start keeps every approval pending (fail closed).
             .ok_or_else(|| setting(CALENDARS, "is not set", CALENDARS_FIX))?;
         if !entries.contains_key(DEFAULT_CALENDAR) {
@@ -371,6 +382,22 @@ mod tests {
         ];
         pairs.extend_from_slice(extra);
         Env::from_pairs(&pairs)
+    }
+
+    #[test]
+    fn a_mis_shaped_entry_names_the_field_never_the_private_url() {
+        for calendars in [
+            r#"{"default": "https://calendar.example.com/retail.ics?key=PRIVATEKEY"}"#,
+            r#"{"default": {"inline": "https://calendar.example.com/retail.ics?key=PRIVATEKEY"}}"#,
+            r#"{"default": {"ics_url": ["https://calendar.example.com/retail.ics?key=PRIVATEKEY"]}}"#,
+        ] {
+            let err = Settings::from_env(&env(calendars, &[])).unwrap_err().to_string();
+            assert!(err.contains("`default"), "{err}");
+            assert!(!err.contains("PRIVATEKEY"), "the feed's key leaked: {err}");
+        }
+        let settings = Settings::from_env(&env(INLINE, &[])).unwrap();
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("PRIVATEKEY") && debug.contains("calendar.example.com"), "{debug}");
     }
 
     #[test]

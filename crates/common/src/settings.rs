@@ -43,6 +43,28 @@ impl Env {
         })
     }
 
+    /// As [`Env::json`], for a setting whose values may be secrets: an error names the path and what was expected,
+    /// never the value it found (nor a line of the text: serde's positions are kept, its quotes are not).
+    pub fn json_withholding_values<T: DeserializeOwned>(&self, name: &str, fix: &str) -> Result<Option<T>, Error> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(None);
+        };
+        let deserializer = &mut serde_json::Deserializer::from_str(&raw);
+        serde_path_to_error::deserialize(deserializer).map(Some).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = withhold_values(&e.into_inner().to_string());
+            Error::Setting {
+                name: name.to_owned(),
+                problem: if path == "." {
+                    format!("is not valid JSON of the expected shape: {inner}")
+                } else {
+                    format!("at `{path}`: {inner}")
+                },
+                fix: fix.to_owned(),
+            }
+        })
+    }
+
     /// Parses a JSON setting; errors name the path inside the document (`[1].secret_id`).
     pub fn json<T: DeserializeOwned>(&self, name: &str, fix: &str) -> Result<Option<T>, Error> {
         let Some(raw) = self.optional(name) else {
@@ -54,6 +76,32 @@ impl Env {
             fix: fix.to_owned(),
         })
     }
+}
+
+/// What serde says of a value it refused, with the value itself withheld: `invalid type: string "https://…",
+/// expected …` becomes `invalid type: string (value withheld), expected …`, and an unknown variant's text likewise.
+/// Field and variant names the type expects (`unknown field `colour``, `expected one of `hold``) stay: they are
+/// the schema's words, and the fix. For settings that carry secrets (private feed URLs).
+fn withhold_values(problem: &str) -> String {
+    let mut told = String::with_capacity(problem.len());
+    let mut rest = problem;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[start] as char;
+        let Some(length) = rest[start + 1..].find(quote) else {
+            break;
+        };
+        let end = start + 1 + length + 1;
+        let is_value = quote == '"' || rest[..start].ends_with("variant ");
+        told.push_str(&rest[..start]);
+        if is_value {
+            told.push_str("(value withheld)");
+        } else {
+            told.push_str(&rest[start..end]);
+        }
+        rest = &rest[end..];
+    }
+    told.push_str(rest);
+    told
 }
 
 /// Deserializes JSON text, describing a failure by where it happened (`routes[0].pipeline: missing field`).
@@ -73,6 +121,22 @@ pub fn parse_json<T: DeserializeOwned>(raw: &str) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_setting_names_the_path_but_never_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Feed {
+            zone: u8,
+        }
+        let env = Env::from_pairs(&[("FEEDS", r#"{"retail": "https://cal.example.com/private/KEY123.ics", "b": {"zone": "KEY456"}}"#)]);
+        let err = env
+            .json_withholding_values::<std::collections::BTreeMap<String, Feed>>("FEEDS", "fix it")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`retail`") && err.contains("expected"), "{err}");
+        assert!(!err.contains("KEY123") && !err.contains("KEY456"), "{err}");
+    }
 
     #[derive(Debug, serde::Deserialize, PartialEq)]
     #[serde(deny_unknown_fields)]
