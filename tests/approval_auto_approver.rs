@@ -189,10 +189,7 @@ async fn cloudwatch_failing_never_approves() {
     );
     assert_eq!(settled_and_refused(&stack), (0, 0));
     let logs = host.logs().join("\n");
-    assert!(
-        logs.contains("could not check: CloudWatch DescribeAlarms: "),
-        "{logs}"
-    );
+    assert!(logs.contains("could not check: CloudWatch DescribeAlarms: "), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

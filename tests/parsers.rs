@@ -39,13 +39,27 @@ fn scalar() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         prop::sample::select(&[0i64, -1, 1, 30, 43_200, 43_201, 1_000_000][..]).prop_map(Value::from),
         "[ -~]{0,12}".prop_map(Value::from),
         prop::sample::select(
             &[
-                "", "FAILED", "SUCCEEDED", "hold", "reject", "approve", "2016-07-07T20:22Z", "not a time", "UTC",
-                "Mars/Olympus", "https://x", "http://127.0.0.1:9001/", "{", "[]",
+                "",
+                "FAILED",
+                "SUCCEEDED",
+                "hold",
+                "reject",
+                "approve",
+                "2016-07-07T20:22Z",
+                "not a time",
+                "UTC",
+                "Mars/Olympus",
+                "https://x",
+                "http://127.0.0.1:9001/",
+                "{",
+                "[]",
             ][..],
         )
         .prop_map(Value::from),
@@ -68,7 +82,11 @@ fn mutate(base: &Value, path: &[usize], value: Option<Value>) -> Value {
     fn walk(node: &mut Value, path: &[usize], value: Option<Value>) {
         match node {
             Value::Object(map) if !map.is_empty() => {
-                let key = map.keys().nth(path.first().copied().unwrap_or(0) % map.len()).unwrap().clone();
+                let key = map
+                    .keys()
+                    .nth(path.first().copied().unwrap_or(0) % map.len())
+                    .unwrap()
+                    .clone();
                 if path.len() <= 1 {
                     match value {
                         Some(v) => {
@@ -108,7 +126,10 @@ fn mutate(base: &Value, path: &[usize], value: Option<Value>) -> Value {
 }
 
 fn mutation() -> impl Strategy<Value = (Vec<usize>, Option<Value>)> {
-    (prop::collection::vec(0usize..12, 1..5), prop::option::weighted(0.8, scalar()))
+    (
+        prop::collection::vec(0usize..12, 1..5),
+        prop::option::weighted(0.8, scalar()),
+    )
 }
 
 /// An error names where: a back-quoted path, or the document it is in.
@@ -117,9 +138,29 @@ fn names_a_place(error: &str, documents: &[&str]) -> bool {
 }
 
 const EVENT_KEYS: &[&str] = &[
-    "version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail", "pipeline",
-    "execution-id", "stage", "action", "state", "type", "owner", "category", "provider", "execution-result",
-    "external-execution-url", "external-execution-summary", "external-execution-id", "error-code",
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+    "pipeline",
+    "execution-id",
+    "stage",
+    "action",
+    "state",
+    "type",
+    "owner",
+    "category",
+    "provider",
+    "execution-result",
+    "external-execution-url",
+    "external-execution-summary",
+    "external-execution-id",
+    "error-code",
 ];
 
 fn check_event(event: &Value) -> Result<(), TestCaseError> {
@@ -146,14 +187,38 @@ proptest! {
 }
 
 const SNS_KEYS: &[&str] = &[
-    "Records", "EventSource", "EventVersion", "EventSubscriptionArn", "Sns", "Type", "MessageId", "TopicArn",
-    "Subject", "Message", "Timestamp", "SignatureVersion", "Signature", "SigningCertUrl", "UnsubscribeUrl",
-    "MessageAttributes", "source", "detail-type",
+    "Records",
+    "EventSource",
+    "EventVersion",
+    "EventSubscriptionArn",
+    "Sns",
+    "Type",
+    "MessageId",
+    "TopicArn",
+    "Subject",
+    "Message",
+    "Timestamp",
+    "SignatureVersion",
+    "Signature",
+    "SigningCertUrl",
+    "UnsubscribeUrl",
+    "MessageAttributes",
+    "source",
+    "detail-type",
 ];
 
 const APPROVAL_KEYS: &[&str] = &[
-    "region", "consoleLink", "approval", "pipelineName", "stageName", "actionName", "token", "expires",
-    "externalEntityLink", "approvalReviewLink", "customData",
+    "region",
+    "consoleLink",
+    "approval",
+    "pipelineName",
+    "stageName",
+    "actionName",
+    "token",
+    "expires",
+    "externalEntityLink",
+    "approvalReviewLink",
+    "customData",
 ];
 
 fn check_trigger(event: &Value) -> Result<(), TestCaseError> {
@@ -201,12 +266,36 @@ fn request(custom_data: String) -> ApprovalRequest {
 }
 
 const APPROVER_KEYS: &[&str] = &[
-    "alarms", "alarm_prefix", "bake_minutes", "on_error", "checks", "base_url", "url", "name", "timeout_ms",
+    "alarms",
+    "alarm_prefix",
+    "bake_minutes",
+    "on_error",
+    "checks",
+    "base_url",
+    "url",
+    "name",
+    "timeout_ms",
 ];
 
 const BLACKDAY_KEYS: &[&str] = &[
-    "calendar", "inside", "on_error", "timezone", "blackouts", "allowed", "name", "reason", "once", "from", "to",
-    "weekly", "days", "yearly", "date", "start", "end", "duration_hours",
+    "calendar",
+    "inside",
+    "on_error",
+    "timezone",
+    "blackouts",
+    "allowed",
+    "name",
+    "reason",
+    "once",
+    "from",
+    "to",
+    "weekly",
+    "days",
+    "yearly",
+    "date",
+    "start",
+    "end",
+    "duration_hours",
 ];
 
 proptest! {
@@ -238,8 +327,21 @@ proptest! {
 }
 
 const PARAMETER_KEYS: &[&str] = &[
-    "suite", "suite_from_artifact", "artifact", "path", "soak", "duration_minutes", "interval_minutes",
-    "max_failed_rounds", "checks", "base_url", "name", "url", "expect", "status", "timeout_ms",
+    "suite",
+    "suite_from_artifact",
+    "artifact",
+    "path",
+    "soak",
+    "duration_minutes",
+    "interval_minutes",
+    "max_failed_rounds",
+    "checks",
+    "base_url",
+    "name",
+    "url",
+    "expect",
+    "status",
+    "timeout_ms",
 ];
 
 proptest! {
@@ -275,5 +377,8 @@ fn the_generators_reach_real_fields() {
     let parsed = (0..200usize)
         .filter(|i| parse_event(&mutate(&event, &[*i % 12, *i / 12], Some(Value::from("x")))).is_ok())
         .count();
-    assert!(parsed > 0, "no mutation of the sample parses: the mutations never leave a valid event");
+    assert!(
+        parsed > 0,
+        "no mutation of the sample parses: the mutations never leave a valid event"
+    );
 }

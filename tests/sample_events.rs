@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use failure_notifier::events::parse;
 use failure_notifier::triage::{Triage, triage};
 use hooks_common::approval::{Trigger, parse_trigger};
-use failure_notifier::events::parse;
 use serde_json::Value;
 
 fn sample(name: &str) -> Value {

@@ -34,7 +34,12 @@ async fn waiting_pipelines(
     {
         let mut cloudwatch = stack.sim.state.cloudwatch();
         cloudwatch.put_alarm(Alarm::new("shop-5xx", "Shop", "5xx"));
-        cloudwatch.set_alarm_state_at("shop-5xx", AlarmState::Ok, "fine", Utc::now() - chrono::Duration::hours(2));
+        cloudwatch.set_alarm_state_at(
+            "shop-5xx",
+            AlarmState::Ok,
+            "fine",
+            Utc::now() - chrono::Duration::hours(2),
+        );
     }
     let topic = topic_arn("auto-approver");
     let approval = ApprovalAction {
@@ -50,7 +55,10 @@ async fn waiting_pipelines(
         for pipeline in &names {
             world.put_pipeline(approval_pipeline(pipeline, &approval));
             let execution = world
-                .start_execution(pipeline, vec![revision("0123456789abcdef0123456789abcdef01234567", "Tune")])
+                .start_execution(
+                    pipeline,
+                    vec![revision("0123456789abcdef0123456789abcdef01234567", "Tune")],
+                )
                 .unwrap();
             world.start_action(&execution, STAGE, ACTION).unwrap();
             world.open_approval(&execution, STAGE, ACTION).unwrap();
@@ -62,7 +70,10 @@ async fn waiting_pipelines(
         ("GATE_PIPELINES", pipelines.as_str()),
         ("RUST_LOG", "info"),
     ];
-    let host = stack.function_with_timeout("approval-auto-approver", &env, timeout).await.unwrap();
+    let host = stack
+        .function_with_timeout("approval-auto-approver", &env, timeout)
+        .await
+        .unwrap();
     (stack, host)
 }
 
@@ -101,8 +112,16 @@ async fn six_hanging_pipelines_do_not_stop_the_other_twenty_four_from_being_deci
     let delivery = stack.sweep(&host).await;
 
     let first = &delivery.attempts[0];
-    assert!(matches!(first.outcome, Outcome::Ok(_)), "the sweep answered: {:?}", first.outcome);
-    assert!(first.duration < Duration::from_secs(30), "before the deadline: {:?}", first.duration);
+    assert!(
+        matches!(first.outcome, Outcome::Ok(_)),
+        "the sweep answered: {:?}",
+        first.outcome
+    );
+    assert!(
+        first.duration < Duration::from_secs(30),
+        "before the deadline: {:?}",
+        first.duration
+    );
     assert_eq!(delivery.attempts.len(), 1, "a sweep is never retried by Lambda");
     for (index, decision) in decisions(&stack, 30).into_iter().enumerate() {
         if hanging.contains(&index) {
@@ -113,7 +132,10 @@ async fn six_hanging_pipelines_do_not_stop_the_other_twenty_four_from_being_deci
         }
     }
     let logs = host.logs().join("\n");
-    assert!(logs.contains("sweep could not read the pipeline"), "the hanging reads are told:\n{logs}");
+    assert!(
+        logs.contains("sweep could not read the pipeline"),
+        "the hanging reads are told:\n{logs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,21 +150,27 @@ async fn when_every_call_is_slow_successive_sweeps_reach_every_pipeline_and_reje
         Duration::from_secs(8),
     )
     .await;
-    stack
-        .sim
-        .state
-        .faults
-        .inject(Fault::new(Service::CodePipeline, FaultKind::Delay(Duration::from_millis(700))));
+    stack.sim.state.faults.inject(Fault::new(
+        Service::CodePipeline,
+        FaultKind::Delay(Duration::from_millis(700)),
+    ));
 
     let mut sweeps = 0;
     while decisions(&stack, count).iter().any(Option::is_none) && sweeps < 10 {
         let delivery = stack.sweep(&host).await;
         sweeps += 1;
         let attempt = &delivery.attempts[0];
-        assert!(matches!(attempt.outcome, Outcome::Ok(_)), "sweep {sweeps}: {:?}", attempt.outcome);
+        assert!(
+            matches!(attempt.outcome, Outcome::Ok(_)),
+            "sweep {sweeps}: {:?}",
+            attempt.outcome
+        );
     }
     let decided = decisions(&stack, count);
-    assert!(sweeps > 1, "one slow sweep could not have reached all {count}; it took {sweeps}");
+    assert!(
+        sweeps > 1,
+        "one slow sweep could not have reached all {count}; it took {sweeps}"
+    );
     for (index, decision) in decided.into_iter().enumerate() {
         let (status, summary) = decision.unwrap_or_else(|| panic!("{} never reached in {sweeps} sweeps", name(index)));
         assert_eq!(status, ApprovalStatus::Rejected, "{summary}");

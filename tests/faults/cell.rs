@@ -48,7 +48,12 @@ pub async fn run_cells(group: &str, cells: Vec<Cell>) {
         };
         println!("| {} | {} | {} | {verdict} |", cell.function, cell.fault, cell.expect);
     }
-    assert!(failures.is_empty(), "{group}: {} cell(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{group}: {} cell(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The value a synchronous invocation answered, or why not.

@@ -91,7 +91,11 @@ impl Gated {
 }
 
 fn binary(function: &str) -> &'static str {
-    if function == AA { "approval-auto-approver" } else { "blackday-gate" }
+    if function == AA {
+        "approval-auto-approver"
+    } else {
+        "blackday-gate"
+    }
 }
 
 async fn gated(function: &'static str, custom_data: &str, env: &[(&str, &str)], timeout: Duration) -> Gated {
@@ -109,7 +113,12 @@ async fn gated_with(
     {
         let mut cloudwatch = stack.sim.state.cloudwatch();
         cloudwatch.put_alarm(Alarm::new("checkout-5xx", "Checkout", "5xx"));
-        cloudwatch.set_alarm_state_at("checkout-5xx", AlarmState::Ok, "fine", Utc::now() - chrono::Duration::hours(2));
+        cloudwatch.set_alarm_state_at(
+            "checkout-5xx",
+            AlarmState::Ok,
+            "fine",
+            Utc::now() - chrono::Duration::hours(2),
+        );
     }
     let topic = topic_arn(binary(function));
     let approval = ApprovalAction {
@@ -123,7 +132,10 @@ async fn gated_with(
         let mut world = stack.sim.state.world();
         world.put_pipeline(approval_pipeline(PIPELINE, &approval));
         let execution = world
-            .start_execution(PIPELINE, vec![revision("0123456789abcdef0123456789abcdef01234567", "Tune")])
+            .start_execution(
+                PIPELINE,
+                vec![revision("0123456789abcdef0123456789abcdef01234567", "Tune")],
+            )
             .unwrap();
         world.start_action(&execution, STAGE, ACTION).unwrap();
         world.open_approval(&execution, STAGE, ACTION).unwrap()
@@ -137,7 +149,10 @@ async fn gated_with(
         ("SLACK_WEBHOOK_SECRET_ID", SLACK_SECRET),
     ];
     settings.extend_from_slice(env);
-    let host = stack.function_with_timeout(binary(function), &settings, timeout).await.unwrap();
+    let host = stack
+        .function_with_timeout(binary(function), &settings, timeout)
+        .await
+        .unwrap();
     let (subject, message) = {
         let world = stack.sim.state.world();
         approval_notification(world.approval(&token).unwrap())
@@ -183,7 +198,9 @@ fn aa_codepipeline(operation: Option<&'static str>, kind: FaultKind) -> Check {
         gated.inject(fault);
         let invocation = gated.notify().await;
         let error = failed_with(&invocation, "AwsCallFailed")?;
-        ensure(!error.contains("Response {") && !error.contains("SECRET-BODY"), || error.clone())?;
+        ensure(!error.contains("Response {") && !error.contains("SECRET-BODY"), || {
+            error.clone()
+        })?;
         gated.pending()?;
         gated.nothing_leaked(&invocation)
     })
@@ -247,7 +264,9 @@ fn duplicate(function: &'static str, custom_data: &'static str) -> Check {
         let handled = answered(&again)?;
         ensure(handled[0]["outcome"] == "already_decided", || handled.to_string())?;
         let (accepted, refused) = gated.stack.sim.state.world().approval_answer_counts();
-        ensure((accepted, refused) == (1, 0), || format!("{accepted} answers accepted, {refused} refused"))
+        ensure((accepted, refused) == (1, 0), || {
+            format!("{accepted} answers accepted, {refused} refused")
+        })
     })
 }
 
@@ -302,7 +321,11 @@ fn bd_feed(url: String) -> Check {
 
 /// A port on 127.0.0.1 nobody listens on.
 fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Serves `body` with `delay` on 127.0.0.1 and returns the URL (kept serving while the process runs).
@@ -333,76 +356,129 @@ pub fn cells() -> Vec<Cell> {
                 gated.approved()
             })
         }),
-        cell(AA, "CodePipeline 5xx", "AwsCallFailed; pending", || aa_codepipeline(None, FaultKind::ServerError)),
-        cell(AA, "CodePipeline throttling", "AwsCallFailed; pending", || aa_codepipeline(None, FaultKind::Throttle)),
-        cell(AA, "CodePipeline hangs", "AwsCallFailed before the deadline; pending", || {
-            aa_codepipeline(None, FaultKind::Delay(Duration::from_secs(60)))
+        cell(AA, "CodePipeline 5xx", "AwsCallFailed; pending", || {
+            aa_codepipeline(None, FaultKind::ServerError)
         }),
-        cell(AA, "CodePipeline answer unreadable", "AwsCallFailed; no answer text", || {
-            aa_codepipeline(Some("GetPipeline"), FaultKind::Malformed("{\"pipeline\": SECRET-BODY".into()))
+        cell(AA, "CodePipeline throttling", "AwsCallFailed; pending", || {
+            aa_codepipeline(None, FaultKind::Throttle)
         }),
+        cell(
+            AA,
+            "CodePipeline hangs",
+            "AwsCallFailed before the deadline; pending",
+            || aa_codepipeline(None, FaultKind::Delay(Duration::from_secs(60))),
+        ),
+        cell(
+            AA,
+            "CodePipeline answer unreadable",
+            "AwsCallFailed; no answer text",
+            || {
+                aa_codepipeline(
+                    Some("GetPipeline"),
+                    FaultKind::Malformed("{\"pipeline\": SECRET-BODY".into()),
+                )
+            },
+        ),
         cell(AA, "PutApprovalResult 5xx", "AwsCallFailed; pending", || {
             aa_codepipeline(Some("PutApprovalResult"), FaultKind::ServerError)
         }),
-        cell(AA, "CloudWatch 5xx", "held, saying why", || aa_cloudwatch(FaultKind::ServerError, BAKED, false)),
-        cell(AA, "CloudWatch throttling, on_error reject", "rejected, saying why", || {
-            aa_cloudwatch(FaultKind::Throttle, BAKED_REJECT_ON_ERROR, true)
+        cell(AA, "CloudWatch 5xx", "held, saying why", || {
+            aa_cloudwatch(FaultKind::ServerError, BAKED, false)
         }),
+        cell(
+            AA,
+            "CloudWatch throttling, on_error reject",
+            "rejected, saying why",
+            || aa_cloudwatch(FaultKind::Throttle, BAKED_REJECT_ON_ERROR, true),
+        ),
         cell(AA, "CloudWatch hangs", "held", || {
             aa_cloudwatch(FaultKind::Delay(Duration::from_secs(60)), BAKED, false)
         }),
         cell(AA, "CloudWatch answer unreadable", "held", || {
             aa_cloudwatch(FaultKind::Malformed("\u{1}not cbor".into()), BAKED, false)
         }),
-        cell(AA, "check target down", "rejected, naming the check", || aa_target(TargetMode::Down, Some("health"))),
+        cell(AA, "check target down", "rejected, naming the check", || {
+            aa_target(TargetMode::Down, Some("health"))
+        }),
         cell(AA, "check target failing", "rejected, naming the check", || {
             aa_target(TargetMode::Failing, Some("health"))
         }),
-        cell(AA, "check target slower than the check's timeout", "rejected: the check timed out", || {
-            aa_target(TargetMode::Slow(Duration::from_secs(60)), Some("timed out"))
+        cell(
+            AA,
+            "check target slower than the check's timeout",
+            "rejected: the check timed out",
+            || aa_target(TargetMode::Slow(Duration::from_secs(60)), Some("timed out")),
+        ),
+        cell(
+            AA,
+            "check target hangs past the invocation's deadline",
+            "held (a cut check proves nothing)",
+            || aa_target_within(TargetMode::Slow(Duration::from_secs(60)), 30_000, None),
+        ),
+        cell(
+            AA,
+            "check target flapping",
+            "approved: a second attempt sees through one failure",
+            || {
+                Box::pin(async {
+                    let target = TargetService::start().await.unwrap();
+                    target.set_mode(TargetMode::FailFirst(1));
+                    let custom_data = format!(
+                        r#"{{"alarms": ["checkout-5xx"], "bake_minutes": 0, "checks": {{"base_url": "{}", "timeout_ms": 1000, "consecutive_failures_to_fail": 2, "checks": [{{"name": "health", "url": "/health"}}]}}}}"#,
+                        target.base_url()
+                    );
+                    let gated = gated_with(AA, &custom_data, &[], Duration::from_secs(12), Some(target)).await;
+                    answered(&gated.notify().await)?;
+                    gated.approved()
+                })
+            },
+        ),
+        cell(AA, "event not JSON", "MalformedEvent", || {
+            malformed(AA, "\u{0}\u{1}binary")
         }),
-        cell(AA, "check target hangs past the invocation's deadline", "held (a cut check proves nothing)", || {
-            aa_target_within(TargetMode::Slow(Duration::from_secs(60)), 30_000, None)
-        }),
-        cell(AA, "check target flapping", "approved: a second attempt sees through one failure", || {
-            Box::pin(async {
-                let target = TargetService::start().await.unwrap();
-                target.set_mode(TargetMode::FailFirst(1));
-                let custom_data = format!(
-                    r#"{{"alarms": ["checkout-5xx"], "bake_minutes": 0, "checks": {{"base_url": "{}", "timeout_ms": 1000, "consecutive_failures_to_fail": 2, "checks": [{{"name": "health", "url": "/health"}}]}}}}"#,
-                    target.base_url()
-                );
-                let gated = gated_with(AA, &custom_data, &[], Duration::from_secs(12), Some(target)).await;
-                answered(&gated.notify().await)?;
-                gated.approved()
-            })
-        }),
-        cell(AA, "event not JSON", "MalformedEvent", || malformed(AA, "\u{0}\u{1}binary")),
         cell(AA, "SNS message of the wrong shape", "MalformedEvent", || {
             malformed(AA, r#"{"Records": [{"Sns": {"Message": "{\"approval\": 5}"}}]}"#)
         }),
-        cell(AA, "notification delivered twice", "one answer", || duplicate(AA, BAKED)),
-        cell(AA, "a person decided first", "already decided; nothing sent", || person_first(AA)),
-        cell(AA, "sweep while CodePipeline 5xx", "the sweep answers; nothing approved", || {
-            Box::pin(async {
-                let gated = gated(AA, BAKED, &[], Duration::from_secs(20)).await;
-                gated.inject(Fault::new(Service::CodePipeline, FaultKind::ServerError));
-                let invocation = gated.sweep().await;
-                answered(&invocation)?;
-                gated.pending()
-            })
+        cell(AA, "notification delivered twice", "one answer", || {
+            duplicate(AA, BAKED)
         }),
-        cell(AA, "deadline near (4 s timeout, CloudWatch slow)", "an answer before the timeout; not approved", || {
-            Box::pin(async {
-                let gated = gated(AA, BAKED, &[], Duration::from_secs(4)).await;
-                gated.inject(Fault::new(Service::CloudWatch, FaultKind::Delay(Duration::from_secs(30))));
-                let invocation = gated.notify().await;
-                ensure(!matches!(invocation.outcome, Outcome::Timeout | Outcome::Crashed), || {
-                    format!("{:?}", invocation.outcome)
-                })?;
-                gated.pending()
-            })
+        cell(AA, "a person decided first", "already decided; nothing sent", || {
+            person_first(AA)
         }),
+        cell(
+            AA,
+            "sweep while CodePipeline 5xx",
+            "the sweep answers; nothing approved",
+            || {
+                Box::pin(async {
+                    let gated = gated(AA, BAKED, &[], Duration::from_secs(20)).await;
+                    gated.inject(Fault::new(Service::CodePipeline, FaultKind::ServerError));
+                    let invocation = gated.sweep().await;
+                    answered(&invocation)?;
+                    gated.pending()
+                })
+            },
+        ),
+        cell(
+            AA,
+            "deadline near (4 s timeout, CloudWatch slow)",
+            "an answer before the timeout; not approved",
+            || {
+                Box::pin(async {
+                    let gated = gated(AA, BAKED, &[], Duration::from_secs(4)).await;
+                    gated.inject(Fault::new(
+                        Service::CloudWatch,
+                        FaultKind::Delay(Duration::from_secs(30)),
+                    ));
+                    let invocation = gated.notify().await;
+                    ensure(
+                        !matches!(invocation.outcome, Outcome::Timeout | Outcome::Crashed),
+                        || format!("{:?}", invocation.outcome),
+                    )?;
+                    gated.pending()
+                })
+            },
+        ),
         cell(BD, "none (outside every BlackDay)", "approved", || {
             Box::pin(async {
                 let gated = gated(BD, "", &[], Duration::from_secs(20)).await;
@@ -410,15 +486,30 @@ pub fn cells() -> Vec<Cell> {
                 gated.approved()
             })
         }),
-        cell(BD, "inside a BlackDay", "held; one notice", || bd_notice(vec![], None, 1)),
+        cell(BD, "inside a BlackDay", "held; one notice", || {
+            bd_notice(vec![], None, 1)
+        }),
         cell(BD, "Slack 429 then ok", "held; one notice", || {
             bd_notice(vec![SlackReply::RateLimited { retry_after_secs: 1 }], None, 2)
         }),
-        cell(BD, "Slack 404", "SlackRejected; held", || bd_notice(vec![SlackReply::ChannelNotFound], Some("SlackRejected"), 1)),
-        cell(BD, "Slack 410", "SlackRejected; held", || bd_notice(vec![SlackReply::ChannelArchived], Some("SlackRejected"), 1)),
-        cell(BD, "Slack hangs", "SlackUnavailable after at most two tries; held", || {
-            bd_notice(vec![SlackReply::Slow(Duration::from_secs(60)); 3], Some("SlackUnavailable"), 2)
+        cell(BD, "Slack 404", "SlackRejected; held", || {
+            bd_notice(vec![SlackReply::ChannelNotFound], Some("SlackRejected"), 1)
         }),
+        cell(BD, "Slack 410", "SlackRejected; held", || {
+            bd_notice(vec![SlackReply::ChannelArchived], Some("SlackRejected"), 1)
+        }),
+        cell(
+            BD,
+            "Slack hangs",
+            "SlackUnavailable after at most two tries; held",
+            || {
+                bd_notice(
+                    vec![SlackReply::Slow(Duration::from_secs(60)); 3],
+                    Some("SlackUnavailable"),
+                    2,
+                )
+            },
+        ),
         cell(BD, "feed down", "held: the calendar cannot be read", || {
             bd_feed(format!("http://127.0.0.1:{}/cal.ics", closed_port()))
         }),

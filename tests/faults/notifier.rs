@@ -21,9 +21,14 @@ const F: &str = "failure notifier";
 /// `timeout`), the action-level FAILED event, and `fault` in place.
 async fn notifier(timeout: Duration, faults: &[Fault]) -> (Stack, std::sync::Arc<FunctionHost>, Value) {
     let stack = stack().await;
-    let played = play(&stack.sim, &stack.bus, &samples::failing_build_release(), &Timeline::new(false))
-        .await
-        .expect("the sample release plays");
+    let played = play(
+        &stack.sim,
+        &stack.bus,
+        &samples::failing_build_release(),
+        &Timeline::new(false),
+    )
+    .await
+    .expect("the sample release plays");
     let event = played.events_of(ACTION_DETAIL_TYPE, "FAILED")[0].clone();
     let host = stack
         .function_with_timeout("failure-notifier", &[("RUST_LOG", "debug")], timeout)
@@ -69,7 +74,9 @@ fn message_despite(kind: FaultKind, unavailable: bool) -> Check {
         if unavailable {
             ensure(sent[0].contains("Some details were unavailable"), || sent[0].clone())?;
         }
-        ensure(invocation.duration < Duration::from_secs(15), || format!("took {:?}", invocation.duration))?;
+        ensure(invocation.duration < Duration::from_secs(15), || {
+            format!("took {:?}", invocation.duration)
+        })?;
         never_shows(&webhook(&stack), &places(&host, &invocation))
     })
 }
@@ -77,11 +84,14 @@ fn message_despite(kind: FaultKind, unavailable: bool) -> Check {
 /// Secrets Manager failing as `kind`: the invocation fails (retried by Lambda), nothing is sent, nothing leaks.
 fn no_secret(kind: FaultKind) -> Check {
     Box::pin(async move {
-        let (stack, host, event) = notifier(Duration::from_secs(10), &[Fault::new(Service::SecretsManager, kind)]).await;
+        let (stack, host, event) =
+            notifier(Duration::from_secs(10), &[Fault::new(Service::SecretsManager, kind)]).await;
         let invocation = host.invoke(event).await;
         let error = failed_with(&invocation, "SecretUnavailable")?;
         ensure(messages(&stack).is_empty(), || "a message was sent".into())?;
-        ensure(!error.contains("Debug") && !error.contains("Response {"), || error.clone())?;
+        ensure(!error.contains("Debug") && !error.contains("Response {"), || {
+            error.clone()
+        })?;
         never_shows(&webhook(&stack), &places(&host, &invocation))
     })
 }
@@ -103,7 +113,9 @@ fn slack(replies: Vec<SlackReply>, outcome: Result<(), &'static str>, attempts: 
             }
         }
         let tried = stack.sim.state.slack.attempts(DEFAULT_ROUTE);
-        ensure(tried <= attempts, || format!("{tried} attempts, at most {attempts} expected"))?;
+        ensure(tried <= attempts, || {
+            format!("{tried} attempts, at most {attempts} expected")
+        })?;
         never_shows(&webhook(&stack), &places(&host, &invocation))
     })
 }
@@ -119,35 +131,65 @@ fn malformed(body: &'static str) -> Check {
 
 pub fn cells() -> Vec<Cell> {
     vec![
-        cell(F, "none", "one message with the details", || message_despite(FaultKind::Delay(Duration::ZERO), false)),
+        cell(F, "none", "one message with the details", || {
+            message_despite(FaultKind::Delay(Duration::ZERO), false)
+        }),
         cell(F, "CodePipeline 5xx", "one message; details marked unavailable", || {
             message_despite(FaultKind::ServerError, true)
         }),
-        cell(F, "CodePipeline throttling", "one message; details marked unavailable", || {
-            message_despite(FaultKind::Throttle, true)
+        cell(
+            F,
+            "CodePipeline throttling",
+            "one message; details marked unavailable",
+            || message_despite(FaultKind::Throttle, true),
+        ),
+        cell(
+            F,
+            "CodePipeline hangs",
+            "one message within the enrichment budget",
+            || message_despite(FaultKind::Delay(Duration::from_secs(60)), true),
+        ),
+        cell(
+            F,
+            "CodePipeline answer unreadable",
+            "one message; no answer text in it",
+            || message_despite(FaultKind::Malformed("{\"pipelineExecution\": SECRET-BODY".into()), true),
+        ),
+        cell(F, "Secrets Manager 5xx", "SecretUnavailable; nothing sent", || {
+            no_secret(FaultKind::ServerError)
         }),
-        cell(F, "CodePipeline hangs", "one message within the enrichment budget", || {
-            message_despite(FaultKind::Delay(Duration::from_secs(60)), true)
-        }),
-        cell(F, "CodePipeline answer unreadable", "one message; no answer text in it", || {
-            message_despite(FaultKind::Malformed("{\"pipelineExecution\": SECRET-BODY".into()), true)
-        }),
-        cell(F, "Secrets Manager 5xx", "SecretUnavailable; nothing sent", || no_secret(FaultKind::ServerError)),
-        cell(F, "Secrets Manager throttling", "SecretUnavailable; nothing sent", || no_secret(FaultKind::Throttle)),
-        cell(F, "Secrets Manager hangs", "SecretUnavailable before the deadline", || {
-            no_secret(FaultKind::Delay(Duration::from_secs(60)))
-        }),
-        cell(F, "Secrets Manager answer unreadable (carries the URL)", "SecretUnavailable; the URL nowhere", || {
-            Box::pin(async {
-                let (stack, host, event) = notifier(Duration::from_secs(10), &[]).await;
-                let url = webhook(&stack);
-                let body = format!("{{\"SecretString\": \"{url}\", \"Name\": ");
-                stack.sim.state.faults.inject(Fault::new(Service::SecretsManager, FaultKind::Malformed(body)));
-                let invocation = host.invoke(event).await;
-                failed_with(&invocation, "SecretUnavailable")?;
-                never_shows(&url, &places(&host, &invocation))
-            })
-        }),
+        cell(
+            F,
+            "Secrets Manager throttling",
+            "SecretUnavailable; nothing sent",
+            || no_secret(FaultKind::Throttle),
+        ),
+        cell(
+            F,
+            "Secrets Manager hangs",
+            "SecretUnavailable before the deadline",
+            || no_secret(FaultKind::Delay(Duration::from_secs(60))),
+        ),
+        cell(
+            F,
+            "Secrets Manager answer unreadable (carries the URL)",
+            "SecretUnavailable; the URL nowhere",
+            || {
+                Box::pin(async {
+                    let (stack, host, event) = notifier(Duration::from_secs(10), &[]).await;
+                    let url = webhook(&stack);
+                    let body = format!("{{\"SecretString\": \"{url}\", \"Name\": ");
+                    stack
+                        .sim
+                        .state
+                        .faults
+                        .inject(Fault::new(Service::SecretsManager, FaultKind::Malformed(body)));
+                    let invocation = host.invoke(event).await;
+                    failed_with(&invocation, "SecretUnavailable")?;
+                    never_shows(&url, &places(&host, &invocation))
+                })
+            },
+        ),
         cell(F, "Slack 429 then ok", "one message after Retry-After", || {
             slack(vec![SlackReply::RateLimited { retry_after_secs: 1 }], Ok(()), 2)
         }),
@@ -164,29 +206,49 @@ pub fn cells() -> Vec<Cell> {
             slack(vec![SlackReply::ChannelArchived], Err("SlackRejected"), 1)
         }),
         cell(F, "Slack hangs", "SlackUnavailable after at most two tries", || {
-            slack(vec![SlackReply::Slow(Duration::from_secs(60)); 3], Err("SlackUnavailable"), 2)
+            slack(
+                vec![SlackReply::Slow(Duration::from_secs(60)); 3],
+                Err("SlackUnavailable"),
+                2,
+            )
         }),
         cell(F, "event not JSON", "MalformedEvent", || malformed("not json {")),
         cell(F, "event of the wrong shape", "MalformedEvent", || {
-            malformed(r#"{"source": "aws.codepipeline", "detail-type": "CodePipeline Action Execution State Change", "detail": {"state": 7}}"#)
+            malformed(
+                r#"{"source": "aws.codepipeline", "detail-type": "CodePipeline Action Execution State Change", "detail": {"state": 7}}"#,
+            )
         }),
-        cell(F, "event delivered twice", "one message; the second a duplicate", || {
-            Box::pin(async {
-                let (stack, host, event) = notifier(Duration::from_secs(20), &[]).await;
-                answered(&host.invoke(event.clone()).await)?;
-                let again = host.invoke(event).await;
-                let value = answered(&again)?;
-                ensure(value["status"] == "duplicate", || value.to_string())?;
-                ensure(messages(&stack).len() == 1, || "two messages".into())
-            })
-        }),
-        cell(F, "deadline near (3 s Lambda timeout, Slack slow)", "an answer before the timeout", || {
-            Box::pin(async {
-                let (stack, host, event) = notifier(Duration::from_secs(3), &[]).await;
-                stack.sim.state.slack.script(DEFAULT_ROUTE, vec![SlackReply::Slow(Duration::from_secs(30)); 3]);
-                let invocation = host.invoke(event).await;
-                failed_with(&invocation, "SlackUnavailable").map(|_| ())
-            })
-        }),
+        cell(
+            F,
+            "event delivered twice",
+            "one message; the second a duplicate",
+            || {
+                Box::pin(async {
+                    let (stack, host, event) = notifier(Duration::from_secs(20), &[]).await;
+                    answered(&host.invoke(event.clone()).await)?;
+                    let again = host.invoke(event).await;
+                    let value = answered(&again)?;
+                    ensure(value["status"] == "duplicate", || value.to_string())?;
+                    ensure(messages(&stack).len() == 1, || "two messages".into())
+                })
+            },
+        ),
+        cell(
+            F,
+            "deadline near (3 s Lambda timeout, Slack slow)",
+            "an answer before the timeout",
+            || {
+                Box::pin(async {
+                    let (stack, host, event) = notifier(Duration::from_secs(3), &[]).await;
+                    stack
+                        .sim
+                        .state
+                        .slack
+                        .script(DEFAULT_ROUTE, vec![SlackReply::Slow(Duration::from_secs(30)); 3]);
+                    let invocation = host.invoke(event).await;
+                    failed_with(&invocation, "SlackUnavailable").map(|_| ())
+                })
+            },
+        ),
     ]
 }

@@ -42,11 +42,16 @@ async fn canary_run(
         ("METRICS_NAMESPACE", "CodePipelineHooks/Canary"),
         ("RUST_LOG", "info"),
     ];
-    let host = stack.function_with_timeout("synthetic-canary", &settings, timeout).await.unwrap();
+    let host = stack
+        .function_with_timeout("synthetic-canary", &settings, timeout)
+        .await
+        .unwrap();
     for fault in faults {
         stack.sim.state.faults.inject(fault);
     }
-    let invocation = host.invoke(scheduled_event(&sweep_rule_name("synthetic-canary"), "run-1")).await;
+    let invocation = host
+        .invoke(scheduled_event(&sweep_rule_name("synthetic-canary"), "run-1"))
+        .await;
     match expect {
         Ok(passed) => {
             let outcome = answered(&invocation)?;
@@ -59,12 +64,24 @@ async fn canary_run(
 }
 
 fn run(target: TargetMode, passed: bool) -> Check {
-    Box::pin(canary_run(Some(target), None, vec![], Duration::from_secs(20), Ok(passed)))
+    Box::pin(canary_run(
+        Some(target),
+        None,
+        vec![],
+        Duration::from_secs(20),
+        Ok(passed),
+    ))
 }
 
 fn cloudwatch(kind: FaultKind) -> Check {
     let fault = Fault::new(Service::CloudWatch, kind).on("PutMetricData");
-    Box::pin(canary_run(None, None, vec![fault], Duration::from_secs(20), Err("MetricsUnpublished")))
+    Box::pin(canary_run(
+        None,
+        None,
+        vec![fault],
+        Duration::from_secs(20),
+        Err("MetricsUnpublished"),
+    ))
 }
 
 /// Serves a JSON body of `bytes` on 127.0.0.1; returns its base URL.
@@ -80,40 +97,66 @@ async fn huge(bytes: usize) -> String {
 
 pub fn cells() -> Vec<Cell> {
     vec![
-        cell(C, "none", "passed; metrics published", || run(TargetMode::Healthy, true)),
-        cell(C, "target down", "failed run; metrics published", || run(TargetMode::Down, false)),
-        cell(C, "target failing (500)", "failed run; metrics published", || run(TargetMode::Failing, false)),
-        cell(C, "target slow past the check timeout", "failed run; metrics published", || {
-            run(TargetMode::Slow(Duration::from_secs(30)), false)
+        cell(C, "none", "passed; metrics published", || {
+            run(TargetMode::Healthy, true)
         }),
-        cell(C, "target flapping", "a run whose retries see through it; metrics published", || {
-            run(TargetMode::Flapping { fail_every: 2 }, true)
+        cell(C, "target down", "failed run; metrics published", || {
+            run(TargetMode::Down, false)
         }),
-        cell(C, "target body of 8 MiB", "an answer within memory; metrics published", || {
-            Box::pin(async {
-                let url = huge(8 * 1024 * 1024).await;
-                // Over the size the engine reads: the JSON expectation cannot be met, and the run says so.
-                canary_run(None, Some(url), vec![], Duration::from_secs(20), Ok(false)).await
-            })
+        cell(C, "target failing (500)", "failed run; metrics published", || {
+            run(TargetMode::Failing, false)
         }),
-        cell(C, "CloudWatch 5xx", "MetricsUnpublished", || cloudwatch(FaultKind::ServerError)),
-        cell(C, "CloudWatch throttling", "MetricsUnpublished", || cloudwatch(FaultKind::Throttle)),
+        cell(
+            C,
+            "target slow past the check timeout",
+            "failed run; metrics published",
+            || run(TargetMode::Slow(Duration::from_secs(30)), false),
+        ),
+        cell(
+            C,
+            "target flapping",
+            "a run whose retries see through it; metrics published",
+            || run(TargetMode::Flapping { fail_every: 2 }, true),
+        ),
+        cell(
+            C,
+            "target body of 8 MiB",
+            "an answer within memory; metrics published",
+            || {
+                Box::pin(async {
+                    let url = huge(8 * 1024 * 1024).await;
+                    // Over the size the engine reads: the JSON expectation cannot be met, and the run says so.
+                    canary_run(None, Some(url), vec![], Duration::from_secs(20), Ok(false)).await
+                })
+            },
+        ),
+        cell(C, "CloudWatch 5xx", "MetricsUnpublished", || {
+            cloudwatch(FaultKind::ServerError)
+        }),
+        cell(C, "CloudWatch throttling", "MetricsUnpublished", || {
+            cloudwatch(FaultKind::Throttle)
+        }),
         cell(C, "CloudWatch hangs", "MetricsUnpublished before the deadline", || {
             cloudwatch(FaultKind::Delay(Duration::from_secs(60)))
         }),
-        cell(C, "deadline near (3 s timeout, target slow)", "an answer before the timeout", || {
-            Box::pin(async {
-                let outcome = canary_run(
-                    Some(TargetMode::Slow(Duration::from_secs(30))),
-                    None,
-                    vec![],
-                    Duration::from_secs(3),
-                    Ok(false),
-                )
-                .await;
-                outcome.map_err(|problem| format!("{problem} (a Timeout here means the deadline was not held)"))
-            })
-        }),
+        cell(
+            C,
+            "deadline near (3 s timeout, target slow)",
+            "an answer before the timeout",
+            || {
+                Box::pin(async {
+                    let outcome = canary_run(
+                        Some(TargetMode::Slow(Duration::from_secs(30))),
+                        None,
+                        vec![],
+                        Duration::from_secs(3),
+                        Ok(false),
+                    )
+                    .await;
+                    outcome.map_err(|problem| format!("{problem} (a Timeout here means the deadline was not held)"))
+                })
+            },
+        ),
         cell(C, "event not JSON", "MalformedEvent", || {
             Box::pin(async {
                 let stack = stack().await;
@@ -122,9 +165,10 @@ pub fn cells() -> Vec<Cell> {
                     .await
                     .unwrap();
                 let invocation = host.invoke_raw("{{{").await;
-                ensure(!matches!(invocation.outcome, Outcome::Timeout | Outcome::Crashed), || {
-                    format!("{:?}", invocation.outcome)
-                })?;
+                ensure(
+                    !matches!(invocation.outcome, Outcome::Timeout | Outcome::Crashed),
+                    || format!("{:?}", invocation.outcome),
+                )?;
                 failed_with(&invocation, "MalformedEvent").map(|_| ())
             })
         }),

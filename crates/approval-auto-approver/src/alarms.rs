@@ -1,9 +1,9 @@
 //! The facts: each watched alarm's state and since when, from CloudWatch `DescribeAlarms`.
 
 use aws_sdk_cloudwatch::Client;
-use hooks_common::aws::render_sdk_error;
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
 use chrono::{DateTime, Utc};
+use hooks_common::aws::render_sdk_error;
 
 use crate::settings::AlarmSelector;
 

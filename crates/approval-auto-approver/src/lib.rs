@@ -36,7 +36,9 @@ impl Gate for AutoApprover {
     type Notice = ();
 
     async fn decide(&self, request: &ApprovalRequest, deadline: Instant) -> Ruling<()> {
-        decide_approval(&self.sources, &self.defaults, request.clone(), deadline).await.into()
+        decide_approval(&self.sources, &self.defaults, request.clone(), deadline)
+            .await
+            .into()
     }
 }
 

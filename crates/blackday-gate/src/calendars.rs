@@ -103,7 +103,13 @@ mod tests {
         let sources = BTreeMap::from([("default".to_owned(), CalendarSource::Inline(Arc::new(default)))]);
         Calendars::new(
             sources,
-            FeedCache::new(crate::feed::http_client(&hooks_common::address::AddressPolicy::allowing(&["127.0.0.1/32".parse().unwrap()])).unwrap(), Duration::ZERO),
+            FeedCache::new(
+                crate::feed::http_client(&hooks_common::address::AddressPolicy::allowing(&["127.0.0.1/32"
+                    .parse()
+                    .unwrap()]))
+                .unwrap(),
+                Duration::ZERO,
+            ),
         )
     }
 
@@ -141,7 +147,13 @@ mod tests {
         };
         let calendars = Calendars::new(
             BTreeMap::from([("default".to_owned(), CalendarSource::Feed(feed))]),
-            FeedCache::new(crate::feed::http_client(&hooks_common::address::AddressPolicy::allowing(&["127.0.0.1/32".parse().unwrap()])).unwrap(), Duration::ZERO),
+            FeedCache::new(
+                crate::feed::http_client(&hooks_common::address::AddressPolicy::allowing(&["127.0.0.1/32"
+                    .parse()
+                    .unwrap()]))
+                .unwrap(),
+                Duration::ZERO,
+            ),
         );
         let Err(Unavailable::Unreadable(problem)) = calendars.for_approval(&data(json!({}))).await else {
             panic!("unreadable")

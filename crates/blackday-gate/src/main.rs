@@ -14,7 +14,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let settings = Settings::from_env(env)?;
         let sdk = hooks_common::aws::sdk_config().await;
         let policy = hooks_common::address::AddressPolicy::from_env(env)?;
-        let feeds = FeedCache::new(feed::http_client(&policy).map_err(hooks_common::Error::Startup)?, feed::REUSE_FOR);
+        let feeds = FeedCache::new(
+            feed::http_client(&policy).map_err(hooks_common::Error::Startup)?,
+            feed::REUSE_FOR,
+        );
         let notices = Notices::new(
             WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
             SlackClient::new(RetryPolicy::default())?,

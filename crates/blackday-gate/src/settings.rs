@@ -114,7 +114,10 @@ impl FeedSource {
 impl std::fmt::Debug for FeedSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FeedSource")
-            .field("url", &format_args!("https://{}/<redacted>", self.url.host_str().unwrap_or("?")))
+            .field(
+                "url",
+                &format_args!("https://{}/<redacted>", self.url.host_str().unwrap_or("?")),
+            )
             .field("zone", &self.zone)
             .field("guard", &self.guard)
             .finish()
@@ -397,7 +400,10 @@ mod tests {
         }
         let settings = Settings::from_env(&env(INLINE, &[])).unwrap();
         let debug = format!("{settings:?}");
-        assert!(!debug.contains("PRIVATEKEY") && debug.contains("calendar.example.com"), "{debug}");
+        assert!(
+            !debug.contains("PRIVATEKEY") && debug.contains("calendar.example.com"),
+            "{debug}"
+        );
     }
 
     #[test]

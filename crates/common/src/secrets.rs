@@ -30,9 +30,14 @@ impl Webhook {
         } else {
             trimmed.to_owned()
         };
-        let loopback_http = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"]
-            .iter()
-            .any(|prefix| url.starts_with(prefix));
+        let loopback_http = [
+            "http://127.0.0.1:",
+            "http://127.0.0.1/",
+            "http://localhost:",
+            "http://localhost/",
+        ]
+        .iter()
+        .any(|prefix| url.starts_with(prefix));
         if url.starts_with("http://") && !(allow_loopback_http && loopback_http) {
             return Err(Error::Secret {
                 secret_id: secret_id.to_owned(),
@@ -231,7 +236,10 @@ mod tests {
         let err = store(client).webhook("slack/default", soon()).await.unwrap_err();
         for told in [err.to_string(), format!("{err:?}")] {
             assert!(!told.contains("SECRETPART"), "secret leaked into: {told}");
-            assert!(told.contains("GetSecretValue") && told.contains("could not be read"), "{told}");
+            assert!(
+                told.contains("GetSecretValue") && told.contains("could not be read"),
+                "{told}"
+            );
         }
     }
 }

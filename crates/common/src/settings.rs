@@ -129,7 +129,10 @@ mod tests {
         struct Feed {
             zone: u8,
         }
-        let env = Env::from_pairs(&[("FEEDS", r#"{"retail": "https://cal.example.com/private/KEY123.ics", "b": {"zone": "KEY456"}}"#)]);
+        let env = Env::from_pairs(&[(
+            "FEEDS",
+            r#"{"retail": "https://cal.example.com/private/KEY123.ics", "b": {"zone": "KEY456"}}"#,
+        )]);
         let err = env
             .json_withholding_values::<std::collections::BTreeMap<String, Feed>>("FEEDS", "fix it")
             .unwrap_err()

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use aws_sdk_codepipeline::Client;
-use hooks_common::aws::render_sdk_error;
 use aws_sdk_codepipeline::types::ActionExecutionFilter;
+use hooks_common::aws::render_sdk_error;
 
 use crate::triage::ActionFailure;
 

@@ -118,9 +118,19 @@ impl Notifier {
             tracing::warn!(%problem, "sending without some details");
         }
         // The key needs the action execution id that enrichment read; a duplicate costs those reads, not a message.
-        let run_id = enrichment.action_run.as_ref().ok().and_then(Option::as_ref).and_then(|r| r.action_execution_id.as_deref());
+        let run_id = enrichment
+            .action_run
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .and_then(|r| r.action_execution_id.as_deref());
         let key = failure.key(run_id);
-        if self.recent.lock().unwrap_or_else(|p| p.into_inner()).contains(&key, run_id.is_some()) {
+        if self
+            .recent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key, run_id.is_some())
+        {
             tracing::info!(%key, "failure already notified by this container; duplicate delivery skipped");
             return Ok(Outcome::Duplicate { key });
         }

@@ -1,8 +1,8 @@
 //! Does this event deserve a message? One failure produces action-, stage- and pipeline-level FAILED
 //! events; only the action-level one names what failed, so it is the one that notifies.
 
-use hooks_common::Error;
 use crate::events::{Incoming, Level, PipelineStateChange, State};
+use hooks_common::Error;
 
 /// The facts of one failed action, as the event states them.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -61,7 +61,11 @@ impl Canary {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let run_deadline = deadline.checked_sub(publish_margin(remaining)).unwrap_or(deadline);
         let at = Utc::now();
-        let report = self.settings.suite.run_with(&self.http, &self.policy, run_deadline).await;
+        let report = self
+            .settings
+            .suite
+            .run_with(&self.http, &self.policy, run_deadline)
+            .await;
         if report.passed() {
             tracing::info!(canary = %name, summary = %report.summary(), "canary passed");
         } else {
@@ -95,6 +99,19 @@ impl Canary {
     }
 }
 
+impl hooks_common::runtime::Function for Canary {
+    type Output = Outcome;
+    type Error = CanaryError;
+
+    async fn invoke(
+        &self,
+        event: Value,
+        invocation: hooks_common::runtime::Invocation,
+    ) -> Result<Outcome, CanaryError> {
+        self.handle(&event, invocation.deadline).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,14 +126,5 @@ mod tests {
                 "{seconds}"
             );
         }
-    }
-}
-
-impl hooks_common::runtime::Function for Canary {
-    type Output = Outcome;
-    type Error = CanaryError;
-
-    async fn invoke(&self, event: Value, invocation: hooks_common::runtime::Invocation) -> Result<Outcome, CanaryError> {
-        self.handle(&event, invocation.deadline).await
     }
 }

@@ -7,7 +7,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let sdk = hooks_common::aws::sdk_config().await;
         let policy = checks::AddressPolicy::from_env(env)?;
         let http = checks::http_client_with(&policy)?;
-        Ok(Canary::new(aws_sdk_cloudwatch::Client::new(&sdk), http, policy, settings))
+        Ok(Canary::new(
+            aws_sdk_cloudwatch::Client::new(&sdk),
+            http,
+            policy,
+            settings,
+        ))
     })
     .await
 }

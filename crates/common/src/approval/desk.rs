@@ -50,7 +50,13 @@ impl ApprovalDesk {
         topic_arn: &str,
         deadline: Instant,
     ) -> Result<Vec<ApprovalRequest>, Error> {
-        let declared = call(deadline, "GetPipeline", pipeline, self.client.get_pipeline().name(pipeline).send()).await?;
+        let declared = call(
+            deadline,
+            "GetPipeline",
+            pipeline,
+            self.client.get_pipeline().name(pipeline).send(),
+        )
+        .await?;
         let owned: Vec<(String, String, Option<String>, Duration)> = declared
             .pipeline()
             .map(|p| p.stages())

@@ -152,7 +152,11 @@ impl<G: Gate> GateFunction<G> {
         // pending one, its CustomData) is read from CodePipeline, so a forged or stale message cannot choose the
         // rules.
         let pending = match source {
-            RequestSource::Notification => self.desk.as_declared(&request, &self.settings.topic_arn, deadline).await?,
+            RequestSource::Notification => {
+                self.desk
+                    .as_declared(&request, &self.settings.topic_arn, deadline)
+                    .await?
+            }
             RequestSource::Sweep => self.desk.still_pending(&request, deadline).await?.then_some(request),
         };
         let Some(request) = pending else {

@@ -15,8 +15,8 @@ mod trigger;
 use chrono::Duration;
 
 pub use desk::{ApprovalDesk, Carried};
-pub use gate::{Gate, GateFunction, Handled, Outcome, Ruling, Settled};
 pub use expiry::{reject_unswept_hold, settle_before_expiry};
+pub use gate::{Gate, GateFunction, Handled, Outcome, Ruling, Settled};
 pub use request::{ApprovalRequest, RequestSource, parse_expiry, parse_notification};
 pub use trigger::{Trigger, parse_trigger};
 
@@ -43,7 +43,12 @@ impl GateSettings {
         )?;
         // Each pipeline once, in the order given: a duplicate would be read (and its approvals decided) twice.
         let mut pipelines: Vec<String> = Vec::new();
-        for pipeline in env.optional("GATE_PIPELINES").unwrap_or_default().split(',').map(str::trim) {
+        for pipeline in env
+            .optional("GATE_PIPELINES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+        {
             if !pipeline.is_empty() && !pipelines.iter().any(|p| p == pipeline) {
                 pipelines.push(pipeline.to_owned());
             }
@@ -72,4 +77,3 @@ impl GateSettings {
         self.sweep_interval + Duration::minutes(2)
     }
 }
-

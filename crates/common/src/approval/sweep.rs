@@ -25,7 +25,10 @@ pub(super) const MIN_SHARE: Duration = Duration::from_secs(2);
 /// always cut short reach every pipeline in turn.
 pub(super) fn first_start(pipelines: usize, interval: chrono::Duration) -> usize {
     let period = interval.num_seconds().max(60) as u64;
-    let epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let epoch = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     ((epoch / period) as usize).checked_rem(pipelines).unwrap_or(0)
 }
 
@@ -40,7 +43,10 @@ pub(super) fn share(deadline: Instant, waiting: usize) -> Instant {
 /// `pipelines` in sweep order, starting at `start`.
 pub(super) fn rotation(pipelines: &[String], start: usize) -> Vec<(usize, &str)> {
     let count = pipelines.len();
-    (0..count).map(|i| (start + i) % count.max(1)).map(|i| (i, pipelines[i].as_str())).collect()
+    (0..count)
+        .map(|i| (start + i) % count.max(1))
+        .map(|i| (i, pipelines[i].as_str()))
+        .collect()
 }
 
 pub(super) async fn run<G: Gate>(
@@ -58,7 +64,10 @@ pub(super) async fn run<G: Gate>(
     let topic = function.settings.topic_arn.as_str();
     let desk = &function.desk;
     // Owned names: a stream of borrowed ones trips the compiler's higher-ranked `Send` check on the future.
-    let owned: Vec<(usize, String)> = order.iter().map(|(index, pipeline)| (*index, (*pipeline).to_owned())).collect();
+    let owned: Vec<(usize, String)> = order
+        .iter()
+        .map(|(index, pipeline)| (*index, (*pipeline).to_owned()))
+        .collect();
     let mut reads = stream::iter(owned)
         .map(|(index, pipeline)| async move {
             let read_by = (Instant::now() + READ_LIMIT).min(deadline);
@@ -143,7 +152,12 @@ mod tests {
     #[test]
     fn rotation_starts_anywhere_and_visits_each_pipeline_once() {
         let pipelines: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-        let names = |start| rotation(&pipelines, start).into_iter().map(|(_, p)| p).collect::<Vec<_>>();
+        let names = |start| {
+            rotation(&pipelines, start)
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(0), ["a", "b", "c"]);
         assert_eq!(names(2), ["c", "a", "b"]);
         assert!(first_start(3, chrono::Duration::minutes(5)) < 3);
@@ -154,7 +168,10 @@ mod tests {
     fn a_share_is_even_but_never_below_the_minimum_nor_past_the_deadline() {
         let deadline = Instant::now() + Duration::from_secs(40);
         let one = share(deadline, 4).saturating_duration_since(Instant::now());
-        assert!(one > Duration::from_secs(9) && one <= Duration::from_secs(10), "{one:?}");
+        assert!(
+            one > Duration::from_secs(9) && one <= Duration::from_secs(10),
+            "{one:?}"
+        );
         let tiny = share(deadline, 1000).saturating_duration_since(Instant::now());
         assert!(tiny > Duration::from_millis(1900), "{tiny:?}");
         let near = Instant::now() + Duration::from_millis(500);

@@ -32,7 +32,9 @@ pub fn deadline(context: &lambda_runtime::Context, fallback: Duration) -> Instan
 
 /// What is left before `deadline`, keeping `margin` back for reporting the result.
 pub fn remaining(deadline: Instant, margin: Duration) -> Duration {
-    deadline.saturating_duration_since(Instant::now()).saturating_sub(margin)
+    deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(margin)
 }
 
 #[cfg(test)]
@@ -52,9 +54,15 @@ mod tests {
     #[test]
     fn a_deadline_ahead_is_kept_one_unknown_or_past_gets_the_fallback() {
         let fallback = Duration::from_secs(30);
-        let ahead = deadline(&context(epoch_ms(SystemTime::now() + Duration::from_secs(10))), fallback);
+        let ahead = deadline(
+            &context(epoch_ms(SystemTime::now() + Duration::from_secs(10))),
+            fallback,
+        );
         let left = ahead.saturating_duration_since(Instant::now());
-        assert!(left > Duration::from_secs(8) && left <= Duration::from_secs(10), "{left:?}");
+        assert!(
+            left > Duration::from_secs(8) && left <= Duration::from_secs(10),
+            "{left:?}"
+        );
 
         for unknown in [0, 1, epoch_ms(SystemTime::now() - Duration::from_secs(3600))] {
             let got = deadline(&context(unknown), fallback).saturating_duration_since(Instant::now());
