@@ -10,8 +10,11 @@ use crate::settings::Resources;
 
 /// How many non-compliant resources a rejection names; the rest go to the logs.
 pub const OFFENDERS_NAMED: usize = 3;
-/// How much of each annotation a rejection quotes.
-const ANNOTATION_QUOTED: usize = 100;
+/// How much of each annotation a rejection may quote, longest first: the longest that lets the reason fit
+/// PutApprovalResult's summary is used, so a single annotation (at most 256 characters) is quoted whole.
+const QUOTE_LENGTHS: [usize; 7] = [256, 200, 160, 120, 100, 80, 60];
+/// PutApprovalResult's summary limit.
+const SUMMARY_LIMIT: usize = 512;
 
 pub struct Facts {
     pub gathered: Result<Gathered, String>,
@@ -187,6 +190,17 @@ fn hold(waiting: &[Waiting<'_>], facts: &Facts, terms: &Terms) -> Verdict {
 }
 
 fn rejection(non_compliant: &[&RuleFact], resources: Resources) -> String {
+    let mut reason = String::new();
+    for quote in QUOTE_LENGTHS {
+        reason = rejection_quoting(non_compliant, resources, quote);
+        if reason.chars().count() <= SUMMARY_LIMIT {
+            break;
+        }
+    }
+    reason
+}
+
+fn rejection_quoting(non_compliant: &[&RuleFact], resources: Resources, quote: usize) -> String {
     let mut parts = Vec::new();
     for rule in non_compliant {
         let count = match rule.compliance {
@@ -194,7 +208,12 @@ fn rejection(non_compliant: &[&RuleFact], resources: Resources) -> String {
             Compliance::NonCompliant { contributors: Some(c) } => format!("{} resource(s)", c.count),
             _ => format!("{} resource(s)", rule.offenders.len().max(1)),
         };
-        let named: Vec<String> = rule.offenders.iter().take(OFFENDERS_NAMED).map(offender).collect();
+        let named: Vec<String> = rule
+            .offenders
+            .iter()
+            .take(OFFENDERS_NAMED)
+            .map(|o| offender(o, quote))
+            .collect();
         let more = rule.offenders.len().saturating_sub(OFFENDERS_NAMED);
         let mut text = match resources {
             Resources::ThisPipeline => format!("Config rule {} is NON_COMPLIANT for this pipeline", rule.name),
@@ -215,17 +234,14 @@ fn rejection(non_compliant: &[&RuleFact], resources: Resources) -> String {
     )
 }
 
-fn offender(o: &Offender) -> String {
+fn offender(o: &Offender, quote: usize) -> String {
     let place = if o.resource_type == "AWS::CodePipeline::Pipeline" {
         format!("pipeline {}", o.resource_id)
     } else {
         format!("{} {}", o.resource_type, o.resource_id)
     };
     match o.annotation.as_deref().filter(|a| !a.trim().is_empty()) {
-        Some(annotation) => format!(
-            "{place}: {}",
-            hooks_common::text::truncate(annotation, ANNOTATION_QUOTED)
-        ),
+        Some(annotation) => format!("{place}: {}", hooks_common::text::truncate(annotation, quote)),
         None => place,
     }
 }

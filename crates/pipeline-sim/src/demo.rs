@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+mod compliance;
+
 use crate::cloudwatch::{Alarm, AlarmState};
 use crate::lambda::FunctionHost;
 use crate::model::{ActionDecl, ActionType, Pipeline, StageDecl};
@@ -277,6 +279,7 @@ pub async fn run(bin_dir: &std::path::Path) -> Result<(), String> {
     )
     .await?;
     demo.set_blackday(None);
+    compliance::run(&demo).await?;
 
     let messages = demo.stack.sim.state.slack.messages();
     println!("\nSlack received {} message(s):", messages.len());
@@ -294,9 +297,10 @@ pub async fn run(bin_dir: &std::path::Path) -> Result<(), String> {
             function.peak_rss_kib().unwrap_or_default()
         );
     }
-    if messages.len() != 4 {
+    if messages.len() != 5 {
         return Err(format!(
-            "expected four Slack messages (build failure, failed checks, bake rejection, BlackDay hold), got {}",
+            "expected five Slack messages (build failure, failed checks, bake rejection, BlackDay hold, compliance \
+             rejection), got {}",
             messages.len()
         ));
     }

@@ -427,7 +427,7 @@ fn a_rejection_fits_the_summary_with_long_annotations() {
         .decision
         .explanation()
         .to_owned();
-    // Three annotations quoted at 100 characters each, the rule, the count and the fix fit PutApprovalResult's 512.
+    // Three annotations quoted short enough that the rule, the count and the fix fit PutApprovalResult's 512.
     assert!(
         reason.chars().count() <= 512,
         "{} chars: {reason}",
@@ -435,4 +435,20 @@ fn a_rejection_fits_the_summary_with_long_annotations() {
     );
     assert!(reason.starts_with("Config rule r is NON_COMPLIANT"), "{reason}");
     assert!(reason.contains("1 more in the approver's logs"), "{reason}");
+}
+
+#[test]
+fn a_single_annotation_is_quoted_whole() {
+    let annotation = format!("{}end", "y".repeat(253));
+    let facts = Facts {
+        gathered: gathered(vec![non_compliant("r", &[("shop", &annotation)], None)]),
+        requested_at: requested_at(),
+        now: now(),
+    };
+    let reason = decide(&facts, &terms(FailurePolicy::Hold))
+        .decision
+        .explanation()
+        .to_owned();
+    assert!(reason.contains(&annotation), "{reason}");
+    assert!(reason.chars().count() <= 512);
 }
