@@ -49,14 +49,24 @@ lint: ## rustfmt check, clippy with warnings as errors, SAM template lint
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/lint-template.sh
 
-measure: ## Release binary and zip size of every deployable function (the demo prints start-up and memory)
+measure: ## Release binary and zip size of every deployable function (`make bench` measures start-up and memory)
 	$(CARGO) build --workspace --release --bins
 	scripts/measure.py $(FUNCTIONS)
 
-bench: ## 500 checks at concurrency 50 through the release test-runner binary: wall time and peak memory
-	$(CARGO) build --release -p post-deploy-test-runner --bins --examples
-	$(RELEASE_DIR)/examples/bench_checks --bin-dir $(RELEASE_DIR) --checks 500 --concurrency 50
-	$(RELEASE_DIR)/examples/bench_checks --bin-dir $(RELEASE_DIR) --checks 500 --concurrency 50 --delay-ms 20
+# The performance budget (issue 14), measured side by side in one run: every deployable function and a bare
+# `lambda_runtime` hello binary (examples/bench_hello, never packaged), all with the size-tuned release profile;
+# zip sizes, interleaved cold starts, first and warm invocations against the simulator, peak memory; then the
+# runner's and the calendar engine's benchmarks. Ends with a pass/fail table and rewrites README.md's "What it
+# costs". QUICK=1 (CI): the `e2e` binaries `make test` built, 3 rounds, timings not judged. The harnesses
+# (bench_functions, bench_checks) are built with the e2e profile: they only drive and time the binaries, and
+# building them must not rebuild the release binaries with their dev-dependencies' features.
+BENCH_PROFILE := $(if $(QUICK),e2e,release)
+bench: ## The performance budget: sizes, cold starts vs a bare runtime, invocations, memory, runner and calendar benchmarks (QUICK=1 for CI)
+	$(CARGO) build --workspace --profile $(BENCH_PROFILE) --bins
+	$(CARGO) build --profile $(BENCH_PROFILE) -p hooks-common --example bench_hello
+	$(CARGO) build --profile e2e -p pipeline-sim -p post-deploy-test-runner --example bench_functions --example bench_checks
+	scripts/bench.py --functions "$(FUNCTIONS)" --bin-dir $(TARGET_DIR)/$(BENCH_PROFILE) \
+		--harness-dir $(TARGET_DIR)/e2e/examples $(if $(QUICK),--quick,--readme README.md)
 
 invoke: ## Run one function on one event locally: make invoke FUNCTION=failure-notifier EVENT=events/<file>.json
 	$(CARGO) build --workspace --release --bins
