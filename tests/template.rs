@@ -79,7 +79,9 @@ fn the_simulator_deploys_every_function_as_the_template_does() {
         [
             "approval-auto-approver",
             "blackday-gate",
+            "config-compliance-approver",
             "failure-notifier",
+            "pipeline-guardrail-rule",
             "post-deploy-test-runner",
             "synthetic-canary"
         ],
