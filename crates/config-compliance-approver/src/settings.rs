@@ -239,3 +239,42 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod samples {
+    use hooks_common::approval::{Trigger, parse_trigger};
+
+    use super::*;
+
+    fn sample(name: &str) -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../events")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_sample_events_parse_as_the_gate_parses_them() {
+        let Trigger::Approvals(requests) =
+            parse_trigger(&sample("config-compliance-approver.sns-approval.json")).unwrap()
+        else {
+            panic!("the SNS sample is an approval")
+        };
+        assert_eq!(requests[0].place(), "storefront/Promote/CompliantToRelease");
+        let defaults = Defaults {
+            max_age_minutes: DEFAULT_MAX_AGE_MINUTES,
+            recheck: Duration::minutes(5),
+        };
+        let check = requests[0]
+            .settings::<ComplianceSettings>()
+            .unwrap()
+            .check(&defaults)
+            .unwrap();
+        assert_eq!(check.selection.names, ["codepipeline-hooks-pipeline-release-practices"]);
+        assert_eq!(check.resources, Resources::ThisPipeline);
+        assert_eq!(
+            parse_trigger(&sample("config-compliance-approver.scheduled-sweep.json")).unwrap(),
+            Trigger::Sweep
+        );
+    }
+}

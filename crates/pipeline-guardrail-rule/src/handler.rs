@@ -47,6 +47,8 @@ pub struct Summary {
 /// One pipeline's verdict, ready to put.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judged {
+    /// `AWS::CodePipeline::Pipeline`, or what Config sent when it was something else (judged not applicable).
+    pub resource_type: String,
     pub pipeline: String,
     pub verdict: Verdict,
     /// The configuration item's capture time, or the periodic notification's time.
@@ -203,6 +205,7 @@ impl GuardrailRule {
         for (name, answer) in reads {
             match answer {
                 Ok(Some(shape)) => judged.push(Judged {
+                    resource_type: PIPELINE_RESOURCE_TYPE.to_owned(),
                     pipeline: name,
                     verdict: judge(&shape, practices),
                     at,
@@ -231,6 +234,7 @@ fn aws_failure(operation: &'static str, target: &str, problem: String) -> RuleEr
 
 fn gone(pipeline: &str, at: DateTime<Utc>) -> Judged {
     Judged {
+        resource_type: PIPELINE_RESOURCE_TYPE.to_owned(),
         pipeline: pipeline.to_owned(),
         verdict: Verdict::NotApplicable("the pipeline was deleted".into()),
         at,
@@ -241,6 +245,7 @@ fn gone(pipeline: &str, at: DateTime<Utc>) -> Judged {
 pub fn judge_item(item: &ConfigurationItem, left_scope: bool, practices: &Practices) -> Result<Judged, RuleError> {
     let at = item.configuration_item_capture_time;
     let not_applicable = |why: &str| Judged {
+        resource_type: item.resource_type.clone(),
         pipeline: item.resource_id.clone(),
         verdict: Verdict::NotApplicable(why.to_owned()),
         at,
@@ -261,6 +266,7 @@ pub fn judge_item(item: &ConfigurationItem, left_scope: bool, practices: &Practi
         })
     })?;
     Ok(Judged {
+        resource_type: item.resource_type.clone(),
         pipeline: item.resource_id.clone(),
         verdict: judge(&shape, practices),
         at,
@@ -274,7 +280,7 @@ fn evaluation(judged: &Judged) -> Result<Evaluation, RuleError> {
         Verdict::NotApplicable(a) => (ComplianceType::NotApplicable, a),
     };
     Evaluation::builder()
-        .compliance_resource_type(PIPELINE_RESOURCE_TYPE)
+        .compliance_resource_type(&judged.resource_type)
         .compliance_resource_id(&judged.pipeline)
         .compliance_type(kind)
         .annotation(annotation)

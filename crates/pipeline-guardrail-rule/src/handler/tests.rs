@@ -312,3 +312,59 @@ async fn bad_rule_parameters_fail_naming_the_parameter() {
     assert_eq!(err.error_type(), "RuleParameterError");
     assert!(err.to_string().contains("`MaxParallelDeploys`"), "{err}");
 }
+
+fn sample(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_events_are_what_config_sends() {
+    // events/pipeline-guardrail-rule.*.json (what `make invoke` plays): TESTMODE, so nothing is stored.
+    let seen: Seen = Arc::default();
+    let put = recording_put(&seen);
+    let rule = GuardrailRule {
+        config: mock_client!(aws_sdk_config, RuleMode::MatchAny, [&put]),
+        codepipeline: no_codepipeline(),
+    };
+    let summary = rule
+        .handle(sample("pipeline-guardrail-rule.change.json"), deadline())
+        .await
+        .unwrap();
+    assert!(summary.test_mode);
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        (seen[0].0.as_str(), seen[0].1.as_str(), seen[0].3),
+        ("storefront", "NON_COMPLIANT", true)
+    );
+    assert!(
+        seen[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .starts_with("Deploy › Canary is not followed by a test before Production")
+    );
+    let scheduled = event::parse(sample("pipeline-guardrail-rule.scheduled.json")).unwrap();
+    assert!(matches!(scheduled.message, Message::Scheduled { .. }) && scheduled.test_mode());
+}
+
+#[tokio::test]
+async fn an_item_of_another_type_is_put_not_applicable_under_its_own_type() {
+    let put = mock!(aws_sdk_config::Client::put_evaluations)
+        .match_requests(|r| r.evaluations()[0].compliance_resource_type() == "AWS::EC2::SecurityGroup")
+        .then_output(|| PutEvaluationsOutput::builder().build());
+    let rule = GuardrailRule {
+        config: mock_client!(aws_sdk_config, [&put]),
+        codepipeline: no_codepipeline(),
+    };
+    let mut invoking = change("sg-1", "OK", json!({}));
+    invoking["configurationItem"]["resourceType"] = json!("AWS::EC2::SecurityGroup");
+    let summary = rule
+        .handle(config_event(invoking, "t", false), deadline())
+        .await
+        .unwrap();
+    assert_eq!(summary.not_applicable, 1);
+    assert_eq!(put.num_calls(), 1);
+}
