@@ -27,6 +27,8 @@ const PUT_ATTEMPTS: u32 = 3;
 const CONCURRENT_READS: usize = 4;
 /// Kept back from the deadline for putting the evaluations.
 const PUT_MARGIN: Duration = Duration::from_secs(4);
+/// Kept back from the deadline for answering the invocation.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
 /// The rule as a Lambda function: its two clients.
 pub struct GuardrailRule {
@@ -83,7 +85,9 @@ impl GuardrailRule {
         for j in &judged {
             tracing::info!(rule = %invocation.rule_name, pipeline = %j.pipeline, verdict = ?j.verdict, "judged");
         }
-        let summary = put(&self.config, &invocation, &judged, deadline).await?;
+        // Answered before Lambda's own deadline, so a put cut short still fails the invocation with its reason.
+        let put_by = deadline.checked_sub(ANSWER_MARGIN).unwrap_or(deadline);
+        let summary = put(&self.config, &invocation, &judged, put_by).await?;
         match incomplete {
             Some(error) => Err(error),
             None => Ok(summary),
