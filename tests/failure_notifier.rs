@@ -365,3 +365,75 @@ async fn a_missing_secret_fails_the_invocation_and_names_it() {
     );
     assert!(error_message.contains("ResourceNotFoundException"), "{error_message}");
 }
+
+/// A route naming an SNS topic: the failure goes there as one readable message (subject, plain text, attributes)
+/// and nothing goes to Slack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_to_an_sns_topic_publishes_one_readable_message_per_failure() {
+    let stack = stack().await;
+    let topic = stack.sim.state.sns_topics().create_topic("demo-deploys");
+    let routes = format!(r#"[{{"pipeline": "demo-*", "sns_topic_arn": "{topic}"}}]"#);
+    // The same failure delivered twice, as EventBridge may: still one message.
+    let event = failed_action_event(&stack).await;
+    let notifier = stack
+        .failure_notifier(&[("SLACK_ROUTES", routes.as_str())])
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let invocation = notifier.invoke(event.clone()).await;
+        assert!(
+            matches!(&invocation.outcome, Outcome::Ok(_)),
+            "{:?}",
+            invocation.outcome
+        );
+    }
+    let published = stack.sim.state.sns_topics().published(&topic);
+    assert_eq!(published.len(), 1, "one failure, one message");
+    assert_eq!(
+        published[0].subject.as_deref(),
+        Some("demo-app failed at Build > Compile")
+    );
+    for expected in [
+        "demo-app failed at Build › Compile",
+        "Error code: JobFailed",
+        "3 tests failed in checkout::pricing",
+        "4f9c2a1 Speed up checkout by caching prices",
+        "View the execution: https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/demo-app/executions/",
+    ] {
+        assert!(
+            published[0].message.contains(expected),
+            "{expected:?} not in {}",
+            published[0].message
+        );
+    }
+    assert_eq!(published[0].attributes["pipeline"].1, "demo-app");
+    assert_eq!(published[0].attributes["kind"].1, "action-failed");
+    assert!(stack.sim.state.slack.messages().is_empty(), "nothing went to Slack");
+}
+
+/// SNS throttles the first attempts: the notifier retries within its deadline and one message is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_publish_that_then_succeeds_is_one_message() {
+    let stack = stack().await;
+    let topic = stack.sim.state.sns_topics().create_topic("demo-deploys");
+    let routes = format!(r#"[{{"pipeline": "*", "sns_topic_arn": "{topic}"}}]"#);
+    let event = failed_action_event(&stack).await;
+    let notifier = stack
+        .failure_notifier(&[("SLACK_ROUTES", routes.as_str())])
+        .await
+        .unwrap();
+    // More than the SDK's own three attempts: the notifier's backoff has to carry it through.
+    stack
+        .sim
+        .state
+        .faults
+        .inject(Fault::new(Service::Sns, FaultKind::Throttle).on("Publish").times(4));
+    let invocation = notifier.invoke(event).await;
+    assert!(
+        matches!(&invocation.outcome, Outcome::Ok(v) if v["status"] == "notified" && v["attempts"] == 2),
+        "{:?}",
+        invocation.outcome
+    );
+    assert_eq!(stack.sim.state.sns_topics().published(&topic).len(), 1);
+    assert_eq!(stack.sim.state.call_count(Service::Sns, "Publish"), 5);
+}

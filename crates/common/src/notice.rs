@@ -259,11 +259,22 @@ impl Notifier {
 
     /// Sends `notice` to `destination`, retrying what is worth retrying while `deadline` allows.
     pub async fn send(&self, destination: &Destination, notice: &Notice, deadline: Instant) -> Result<Sent, Error> {
+        self.send_routed(&destination.to_string(), destination, notice, deadline)
+            .await
+    }
+
+    /// [`Notifier::send`], with `route` naming the destination in Slack's errors and logs (a routing rule's name).
+    pub async fn send_routed(
+        &self,
+        route: &str,
+        destination: &Destination,
+        notice: &Notice,
+        deadline: Instant,
+    ) -> Result<Sent, Error> {
         match destination {
             Destination::Slack { secret_id } => {
-                let route = destination.to_string();
                 let webhook = self.webhooks.webhook(secret_id, deadline).await?;
-                match self.slack.post(&route, &webhook, &notice.slack, deadline).await {
+                match self.slack.post(route, &webhook, &notice.slack, deadline).await {
                     Ok(delivery) => Ok(Sent {
                         attempts: delivery.attempts,
                         message_id: None,

@@ -6,8 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::events;
-use hooks_common::secrets::WebhookStore;
-use hooks_common::slack::SlackClient;
+use hooks_common::notice;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,9 +14,9 @@ use hooks_common::Error;
 use hooks_common::runtime::{Function, Invocation};
 
 use crate::enrich::{self, Enrichment};
-use crate::message;
 use crate::routing::SlackRoutes;
 use crate::triage::{Triage, triage};
+use crate::{message, plain};
 
 /// What an invocation did; returned to Lambda (and visible in the simulator and `make invoke`).
 #[derive(Debug, PartialEq, Eq, Serialize)]
@@ -64,23 +63,17 @@ impl RecentFailures {
 
 pub struct Notifier {
     pipelines: aws_sdk_codepipeline::Client,
-    webhooks: WebhookStore,
-    slack: SlackClient,
+    /// Sends to the route's Slack webhook or SNS topic.
+    notices: notice::Notifier,
     routes: SlackRoutes,
     recent: Mutex<RecentFailures>,
 }
 
 impl Notifier {
-    pub fn new(
-        pipelines: aws_sdk_codepipeline::Client,
-        webhooks: WebhookStore,
-        slack: SlackClient,
-        routes: SlackRoutes,
-    ) -> Notifier {
+    pub fn new(pipelines: aws_sdk_codepipeline::Client, notices: notice::Notifier, routes: SlackRoutes) -> Notifier {
         Notifier {
             pipelines,
-            webhooks,
-            slack,
+            notices,
             routes,
             recent: Mutex::new(RecentFailures {
                 entries: VecDeque::new(),
@@ -134,25 +127,24 @@ impl Notifier {
             tracing::info!(%key, "failure already notified by this container; duplicate delivery skipped");
             return Ok(Outcome::Duplicate { key });
         }
-        let message = message::render(&failure, &enrichment);
+        let message = plain::notice(&failure, &enrichment, message::render(&failure, &enrichment));
 
         let destination = self.routes.destination(&failure.pipeline);
-        let webhook = self.webhooks.webhook(&destination.secret_id, deadline).await?;
-        match self.slack.post(&destination.label, &webhook, &message, deadline).await {
-            Ok(delivery) => {
+        match self
+            .notices
+            .send_routed(&destination.label, &destination.to, &message, deadline)
+            .await
+        {
+            Ok(sent) => {
                 self.recent.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
-                tracing::info!(route = %destination.label, attempts = delivery.attempts, "Slack message delivered");
+                tracing::info!(route = %destination.label, attempts = sent.attempts, "failure notice delivered");
                 Ok(Outcome::Notified {
                     route: destination.label,
-                    attempts: delivery.attempts,
+                    attempts: sent.attempts,
                 })
             }
             Err(error) => {
-                if matches!(error, hooks_common::Error::SlackRejected { .. }) {
-                    // The webhook may have been rotated: read the secret again on the retry.
-                    self.webhooks.forget(&destination.secret_id).await;
-                }
-                tracing::error!(error = %error, "Slack message not delivered; failing the invocation so it is retried");
+                tracing::error!(route = %destination.label, error = %error, "failure notice not delivered; failing the invocation so it is retried");
                 Err(error)
             }
         }

@@ -8,6 +8,7 @@ pub mod enrich;
 pub mod events;
 pub mod handler;
 pub mod message;
+pub mod plain;
 pub mod routing;
 pub mod triage;
 

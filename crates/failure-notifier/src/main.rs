@@ -1,5 +1,6 @@
 use failure_notifier::Notifier;
 use failure_notifier::routing::SlackRoutes;
+use hooks_common::notice;
 use hooks_common::secrets::WebhookStore;
 use hooks_common::slack::{RetryPolicy, SlackClient};
 
@@ -8,12 +9,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     hooks_common::runtime::serve(async |env| {
         let routes = SlackRoutes::from_env(env)?;
         let sdk = hooks_common::aws::sdk_config().await;
-        Ok(Notifier::new(
-            aws_sdk_codepipeline::Client::new(&sdk),
+        let notices = notice::Notifier::new(
             WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
             SlackClient::new(RetryPolicy::default())?,
-            routes,
-        ))
+            aws_sdk_sns::Client::new(&sdk),
+        );
+        Ok(Notifier::new(aws_sdk_codepipeline::Client::new(&sdk), notices, routes))
     })
     .await
 }

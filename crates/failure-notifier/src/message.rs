@@ -8,17 +8,17 @@ use crate::enrich::{Enrichment, Revision};
 use crate::triage::ActionFailure;
 
 /// A short id for a commit, as people quote them; other revision ids (S3 versions, image digests) stay whole.
-fn short_revision(id: &str) -> &str {
+pub(crate) fn short_revision(id: &str) -> &str {
     let is_commit = id.len() >= 12 && id.chars().all(|c| c.is_ascii_hexdigit());
     if is_commit { &id[..7] } else { id }
 }
 
-fn first_line(text: &str) -> &str {
+pub(crate) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default().trim()
 }
 
 /// The error worth reading: the action's own error message when CodePipeline had one, else the summary.
-fn error_text(failure: &ActionFailure, enrichment: &Enrichment) -> Option<String> {
+pub(crate) fn error_text(failure: &ActionFailure, enrichment: &Enrichment) -> Option<String> {
     let run = enrichment.action_run.as_ref().ok().and_then(Option::as_ref);
     run.and_then(|r| r.error_message.clone())
         .or_else(|| run.and_then(|r| r.external_summary.clone()))

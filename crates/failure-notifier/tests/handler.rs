@@ -46,14 +46,18 @@ async fn notifier(sim: &Simulator) -> (Notifier, aws_smithy_mocks::Rule, aws_smi
     });
     let runs = mock!(aws_sdk_codepipeline::Client::list_action_executions)
         .then_output(|| ListActionExecutionsOutput::builder().build());
+    let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| unreachable!("no route names a topic"));
     let notifier = Notifier::new(
         mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&execution, &runs]),
-        WebhookStore::new(
-            mock_client!(aws_sdk_secretsmanager, [&secret]),
-            &Env::from_pairs(&[("SLACK_ALLOW_LOOPBACK_HTTP", "true")]),
-        )
-        .unwrap(),
-        SlackClient::new(RetryPolicy::default()).unwrap(),
+        hooks_common::notice::Notifier::new(
+            WebhookStore::new(
+                mock_client!(aws_sdk_secretsmanager, [&secret]),
+                &Env::from_pairs(&[("SLACK_ALLOW_LOOPBACK_HTTP", "true")]),
+            )
+            .unwrap(),
+            SlackClient::new(RetryPolicy::default()).unwrap(),
+            mock_client!(aws_sdk_sns, [&publish]),
+        ),
         SlackRoutes::from_env(&Env::from_pairs(&[("SLACK_WEBHOOK_SECRET_ID", "slack/default")])).unwrap(),
     );
     (notifier, secret, execution)
