@@ -20,16 +20,32 @@ use pipeline_sim::samples::{self, TEST_ACTION, TEST_STAGE};
 use pipeline_sim::scenario::{Played, Release, Timeline};
 use pipeline_sim::stack::Stack;
 use pipeline_sim::target::{TargetMode, TargetService};
-use post_deploy_test_runner::artifact::locate;
 use post_deploy_test_runner::decide::{Mode, plan};
-use post_deploy_test_runner::job::Job as RunnerJob;
+use post_deploy_test_runner::job::job_id;
+use post_deploy_test_runner::seal::{Scope, Seal, TokenKey};
 use post_deploy_test_runner::token::{MAX_TOKEN_CHARS, Progress};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const PIPELINE: &str = "storefront";
 const NAMESPACE: &str = "CodePipelineHooks/PostDeployTests";
 /// How long the simulator lets a job go unreported before it fails the action: far beyond every test's runner.
 const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+/// The runner's continuation token key in these tests (`CONTINUATION_TOKEN_KEY`, hex).
+const TOKEN_KEY: &str = "746f6b656e206b6579206f66207468652072756e6e657227732065326520746573";
+/// The runner's settings for a soak: the key that signs its tokens.
+const SOAK_ENV: &[(&str, &str)] = &[("CONTINUATION_TOKEN_KEY", TOKEN_KEY)];
+
+/// What signs and opens the continuation tokens of the Test action's soak in `execution` with `parameters`.
+fn seal(pipeline: &str, execution: &str, parameters: &str) -> Seal {
+    let scope = Scope {
+        pipeline,
+        stage: TEST_STAGE,
+        action: TEST_ACTION,
+        execution_id: execution,
+        user_parameters: parameters,
+    };
+    Seal::new(&TokenKey::from_hex(TOKEN_KEY).unwrap(), &scope)
+}
 
 /// A suite against the target: `settings` are extra suite members (each followed by a comma), then the checks.
 fn suite(target: &TargetService, settings: &str, checks: &str) -> String {
@@ -398,7 +414,7 @@ async fn a_soak_continues_across_invocations_to_one_verdict() {
     )
     .replace(r#", "timeout_ms": 2000"#, "");
     // A 4 s function keeps 2 s to report: about two rounds per invocation, so the 9 s soak needs several.
-    let run = play(&parameters, Duration::from_secs(4), &[]).await;
+    let run = play(&parameters, Duration::from_secs(4), SOAK_ENV).await;
 
     assert_eq!(
         run.played.status,
@@ -427,7 +443,9 @@ async fn a_soak_continues_across_invocations_to_one_verdict() {
             .as_deref()
             .expect("a continuation carries the token");
         assert!(token.chars().count() <= MAX_TOKEN_CHARS);
-        let progress = Progress::decode(token).expect("the token is the runner's progress");
+        let signed = seal(PIPELINE, &job.execution_id, &parameters).open(token);
+        let progress =
+            Progress::decode(signed.expect("the token is signed for this soak")).expect("the runner's progress");
         assert_eq!(progress.run_id, jobs[0].id, "the soak keeps its first job's id");
         assert!(progress.rounds > rounds_seen, "every invocation makes progress");
         rounds_seen = progress.rounds;
@@ -458,7 +476,7 @@ async fn a_soak_fails_at_its_first_failed_round() {
         r#""soak": {"every_seconds": 1, "for_minutes": 0.5}, "#,
         r#"{"name": "health", "url": "/health"}"#,
     );
-    let run = play(&parameters, Duration::from_secs(4), &[]).await;
+    let run = play(&parameters, Duration::from_secs(4), SOAK_ENV).await;
 
     assert_eq!(run.played.status, Status::Failed);
     let jobs = run.jobs();
@@ -588,44 +606,67 @@ fn sample_events_are_jobs_the_runner_can_plan() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(name);
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     };
+    // The runner reads only the job id from an event; the rest stands for what GetJobDetails answers.
+    let data = |event: &Value, pointer: &str| event["CodePipeline.job"]["data"].pointer(pointer).cloned();
+    let parameters = |event: &Value| data(event, "/actionConfiguration/configuration/UserParameters").unwrap();
     // The continuation sample's soak started at 1795000000000 and ran its fifth round 4 min later: plan it 5 min in
     // (a token from a soak that started much earlier than its length allows is refused).
     let now = chrono::DateTime::from_timestamp(1_795_000_300, 0).unwrap();
-    let planned = |job: &RunnerJob| {
-        assert!(job.user_parameters.as_deref().unwrap().chars().count() <= 1000);
-        plan(
-            job.user_parameters.as_deref(),
-            job.continuation_token.as_deref(),
-            &job.id,
-            now,
-        )
-        .unwrap()
+    let key = TokenKey::from_hex(TOKEN_KEY).unwrap();
+    let planned = |event: &Value, token: Option<&str>, seal: &Seal| {
+        let raw = parameters(event);
+        let raw = raw.as_str().unwrap();
+        assert!(raw.chars().count() <= 1000);
+        plan(Some(raw), token, &job_id(event).unwrap(), now, Some(seal))
     };
 
-    let job = RunnerJob::from_event(sample("post-deploy-test-runner.job.json")).unwrap();
-    let single = planned(&job);
+    let job = sample("post-deploy-test-runner.job.json");
+    let any_seal = Seal::new(
+        &key,
+        &Scope {
+            pipeline: "",
+            stage: "",
+            action: "",
+            execution_id: "",
+            user_parameters: "",
+        },
+    );
+    let single = planned(&job, None, &any_seal).unwrap();
     assert!(matches!(single.source, SuiteSource::Inline(ref suite) if suite.checks.len() == 4));
     assert_eq!(single.mode, Mode::Single);
 
-    let job = RunnerJob::from_event(sample("post-deploy-test-runner.job-continuation.json")).unwrap();
-    let Mode::Soak { progress, soak } = planned(&job).mode else {
+    // The continuation sample carries a soak's progress as earlier versions wrote it, unsigned: refused now, and
+    // the same progress signed for the soak is read.
+    let job = sample("post-deploy-test-runner.job-continuation.json");
+    let unsigned = data(&job, "/continuationToken").unwrap();
+    let unsigned = unsigned.as_str().unwrap();
+    let soak_seal = seal("storefront", "exec-1", parameters(&job).as_str().unwrap());
+    let refused = planned(&job, Some(unsigned), &soak_seal).unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("the continuation token is not signed"),
+        "{refused:?}"
+    );
+    let signed = soak_seal.sign(unsigned);
+    let Mode::Soak { progress, soak, .. } = planned(&job, Some(&signed), &soak_seal).unwrap().mode else {
         panic!("the continuation sample is a soak")
     };
     assert_eq!((progress.rounds, soak.every), (5, Duration::from_secs(60)));
     assert_ne!(
-        progress.run_id, job.id,
+        progress.run_id,
+        job_id(&job).unwrap(),
         "a continuation job keeps the soak's first job id"
     );
 
-    // The artifact sample names its suite file in one of its two input artifacts, which the runner finds.
-    let job = RunnerJob::from_event(sample("post-deploy-test-runner.job-artifact.json")).unwrap();
-    let SuiteSource::Artifact(file) = planned(&job).source else {
+    // The artifact sample names its suite file in one of its two input artifacts.
+    let job = sample("post-deploy-test-runner.job-artifact.json");
+    let SuiteSource::Artifact(file) = planned(&job, None, &any_seal).unwrap().source else {
         panic!("the artifact sample reads its suite from an artifact")
     };
-    assert_eq!(job.input_artifacts.len(), 2);
-    let located = locate(&job.input_artifacts, &file).unwrap();
-    assert_eq!((located.name, file.path.as_str()), ("BuildOutput", "checks/smoke.json"));
-    assert!(job.artifact_credentials.is_some());
+    assert_eq!(
+        (file.artifact.as_deref(), file.path.as_str()),
+        (Some("BuildOutput"), "checks/smoke.json")
+    );
+    assert_eq!(data(&job, "/inputArtifacts").unwrap().as_array().unwrap().len(), 2);
 
     let scheduled = sample("synthetic-canary.scheduled.json");
     assert_eq!(scheduled["detail-type"], "Scheduled Event");
@@ -886,7 +927,7 @@ async fn a_soak_reads_its_suite_from_the_artifact_in_every_invocation() {
         parameters,
         &[("checks/smoke.json", &suite_file)],
         Duration::from_secs(4),
-        &[],
+        SOAK_ENV,
     )
     .await;
 
@@ -906,4 +947,263 @@ async fn a_soak_reads_its_suite_from_the_artifact_in_every_invocation() {
     let last = succeeded(jobs.last().unwrap());
     assert!(last.summary.as_deref().unwrap().starts_with("Soak passed: "));
     assert_read_with_the_jobs_credentials(&run);
+}
+
+// ---- Whose job it is: the event is a hint, GetJobDetails says ----
+
+/// A live job of the Test action of a new `pipeline` (its `FunctionName` being `function`) carrying `token`; its
+/// id and execution.
+fn live_job(
+    stack: &Stack,
+    pipeline: &str,
+    parameters: &str,
+    function: &str,
+    token: Option<String>,
+) -> (String, String) {
+    let mut declared = samples::tested_pipeline(pipeline, parameters, JOB_TIMEOUT);
+    let test = &mut declared.stages[2].actions[0];
+    test.configuration.insert("FunctionName".into(), function.into());
+    let mut world = stack.sim.state.world();
+    world.put_pipeline(declared);
+    let execution = world.start_execution(pipeline, Vec::new()).unwrap();
+    world.start_action(&execution, TEST_STAGE, TEST_ACTION).unwrap();
+    let job = world
+        .create_job(&execution, TEST_STAGE, TEST_ACTION, token, JOB_TIMEOUT)
+        .unwrap();
+    (job, execution)
+}
+
+/// The job's event as CodePipeline sends it (the world's lock released before it is sent: the function reads it).
+fn event_of(stack: &Stack, job: &str) -> Value {
+    let world = stack.sim.state.world();
+    job_event(&world, job).unwrap()
+}
+
+/// The job's event as CodePipeline sends it, then rewritten by a forger: this function named, and `parameters`.
+fn forged_event(stack: &Stack, job: &str, parameters: &str) -> Value {
+    let mut event = event_of(stack, job);
+    let configuration = &mut event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"];
+    configuration["FunctionName"] = json!(samples::RUNNER_FUNCTION);
+    configuration["UserParameters"] = json!(parameters);
+    event
+}
+
+/// The first line of the function's log holding `needle`, waiting a little for it: lines are captured from the
+/// process's output apart from its answer, and may come just after it.
+async fn log_line(host: &FunctionHost, needle: &str) -> Option<String> {
+    for _ in 0..40 {
+        if let Some(line) = host.logs().into_iter().find(|line| line.contains(needle)) {
+            return Some(line);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+fn unreported(stack: &Stack, job: &str) {
+    let world = stack.sim.state.world();
+    let job = world.job(job).unwrap();
+    assert_eq!(job.state, JobState::InProgress);
+    assert!(job.reports.is_empty(), "{:?}", job.reports);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_event_for_another_functions_job_gets_no_result() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let passing = suite(&target, "", THREE_CHECKS);
+    let (job, _) = live_job(&stack, "payments", "{}", "payments-deployer", None);
+
+    let answer = runner.invoke(forged_event(&stack, &job, &passing)).await;
+    let answer = answer.outcome.expect_ok();
+    assert_eq!(answer["status"], "not_ours", "{answer}");
+    unreported(&stack, &job);
+    assert_eq!(target.requests(), 0, "nothing ran");
+    let said = log_line(&runner, "not a job of this function")
+        .await
+        .unwrap_or_else(|| panic!("no log line says why nothing was reported: {:#?}", runner.logs()));
+    assert!(
+        said.contains(&job) && said.contains("names the function `payments-deployer`"),
+        "{said}"
+    );
+    assert_no_credentials_logged(&stack, &runner);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_job_details_failing_gets_no_result_and_fails_the_invocation() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    stack
+        .sim
+        .state
+        .faults
+        .inject(Fault::new(Service::CodePipeline, FaultKind::ServerError).on("GetJobDetails"));
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let passing = suite(&target, "", THREE_CHECKS);
+    let (job, _) = live_job(&stack, PIPELINE, &passing, samples::RUNNER_FUNCTION, None);
+
+    let answer = runner.invoke(forged_event(&stack, &job, &passing)).await;
+    let (error_type, message) = answer.outcome.expect_error();
+    assert_eq!(error_type, "AwsCallFailed");
+    assert!(message.contains("GetJobDetails") && message.contains(&job), "{message}");
+    unreported(&stack, &job);
+    assert_eq!(target.requests(), 0);
+    assert!(
+        log_line(&runner, "the job cannot be read: nothing reported")
+            .await
+            .is_some()
+    );
+
+    // Lambda's retry, once CodePipeline answers, answers the genuine job.
+    stack.sim.state.faults.clear();
+    let retry = runner.invoke(event_of(&stack, &job)).await;
+    assert_eq!(retry.outcome.expect_ok()["status"], "succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_event_runs_the_jobs_own_user_parameters() {
+    let target = TargetService::start().await.unwrap();
+    target.set_path_mode("/checkout", TargetMode::Failing);
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let declared = suite(&target, "", THREE_CHECKS);
+    let forged = suite(&target, "", r#"{"name": "anything", "url": "/forged"}"#);
+    let (job, _) = live_job(&stack, PIPELINE, &declared, samples::RUNNER_FUNCTION, None);
+
+    let answer = runner.invoke(forged_event(&stack, &job, &forged)).await;
+    assert_eq!(answer.outcome.expect_ok()["status"], "failed");
+    assert_eq!((target.requests_to("/forged"), target.requests()), (0, 3));
+    let failure = failed(&stack.sim.state.world().job(&job).unwrap().clone()).clone();
+    assert!(
+        failure.message.contains("- checkout: expected status 200, got 500"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_continuation_token_fails_the_job() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(SOAK_ENV, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let parameters = suite(
+        &target,
+        r#""soak": {"every_seconds": 60, "for_minutes": 10, "max_failed_rounds": 1}, "#,
+        r#"{"name": "health", "url": "/health"}"#,
+    );
+    // The token as the runner wrote it after one failed round, then rewritten to say the round passed.
+    let (first, execution) = live_job(&stack, PIPELINE, &parameters, samples::RUNNER_FUNCTION, None);
+    let started = chrono::Utc::now() - chrono::Duration::seconds(90);
+    let mut progress = Progress::start(&first, started);
+    progress.rounds = 1;
+    progress.failed_rounds = 1;
+    progress.last_round_at_ms = Some(progress.started_at_ms);
+    let signed = seal(PIPELINE, &execution, &parameters).sign(&progress.encode());
+    let tampered = signed.replace(r#""fr":1"#, r#""fr":0"#);
+    let job = stack
+        .sim
+        .state
+        .world()
+        .create_job(&execution, TEST_STAGE, TEST_ACTION, Some(tampered), JOB_TIMEOUT)
+        .unwrap();
+
+    let answer = runner.invoke(event_of(&stack, &job)).await;
+    assert_eq!(answer.outcome.expect_ok()["status"], "failed");
+    let failure = failed(&stack.sim.state.world().job(&job).unwrap().clone()).clone();
+    assert_eq!(failure.failure_type, "JobFailed");
+    assert!(
+        failure
+            .message
+            .starts_with("the continuation token's signature does not match"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(target.requests(), 0, "no round on a token the runner did not write");
+}
+
+// ---- The reaper: a job whose runner died is failed, saying why ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_parked_in_the_on_failure_queue_is_reported_by_the_reaper() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let (job, _) = live_job(
+        &stack,
+        PIPELINE,
+        &suite(&target, "", THREE_CHECKS),
+        samples::RUNNER_FUNCTION,
+        None,
+    );
+    // CodePipeline takes no report: every attempt fails, and Lambda parks the event.
+    for operation in ["PutJobSuccessResult", "PutJobFailureResult"] {
+        stack
+            .sim
+            .state
+            .faults
+            .inject(Fault::new(Service::CodePipeline, FaultKind::ServerError).on(operation));
+    }
+    let delivery = runner.invoke_async(event_of(&stack, &job)).await;
+    assert!(delivery.dead_lettered, "{delivery:?}");
+    let (error_type, _) = delivery.attempts.last().unwrap().outcome.expect_error();
+    let error_type = error_type.to_owned();
+    stack.sim.state.faults.clear();
+
+    // The on-failure destination's record, as Lambda writes it, delivered by SQS.
+    let record = json!({
+        "version": "1.0",
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "requestContext": {"requestId": delivery.attempts[0].request_id,
+            "functionArn": format!("arn:aws:lambda:{}:{}:function:{}:$LATEST", pipeline_sim::REGION,
+                                   pipeline_sim::ACCOUNT, samples::RUNNER_FUNCTION),
+            "condition": "RetriesExhausted", "approximateInvokeCount": delivery.attempts.len()},
+        "requestPayload": runner.dead_letters()[0],
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": error_type, "errorMessage": "PutJobSuccessResult for job … failed"}
+    });
+    let batch = json!({"Records": [{"messageId": "m-1", "receiptHandle": "h-1", "body": record.to_string(),
+        "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:runner-failed", "awsRegion": "us-east-1"}]});
+    let reaper = stack
+        .function(
+            "job-reaper",
+            &[
+                ("RUNNER_FUNCTION_NAME", samples::RUNNER_FUNCTION),
+                ("RUST_LOG", "trace"),
+            ],
+        )
+        .await
+        .expect("the reaper starts (built with the other binaries)");
+    let answer = reaper.invoke(batch.clone()).await;
+    assert_eq!(answer.outcome.expect_ok(), &json!({"batchItemFailures": []}));
+
+    let failure = failed(&stack.sim.state.world().job(&job).unwrap().clone()).clone();
+    assert_eq!(failure.failure_type, "JobFailed");
+    assert!(
+        failure.message.starts_with(&format!(
+            "The post-deploy test runner's invocation failed after 3 attempt(s) (RetriesExhausted; Unhandled: {error_type})"
+        )),
+        "{}",
+        failure.message
+    );
+    // The record again (SQS delivers at least once): the job is settled, nothing more happens.
+    let again = reaper.invoke(batch).await;
+    assert_eq!(again.outcome.expect_ok(), &json!({"batchItemFailures": []}));
+    assert_no_credentials_logged(&stack, &reaper);
 }

@@ -221,6 +221,11 @@ async fn get_job_details_answers_the_job_and_where_it_runs() {
         configuration.get("FunctionName").map(String::as_str),
         Some("post-deploy-tests")
     );
+    // What the runner acts on comes from here, never from the event: UserParameters included.
+    assert_eq!(
+        configuration.get("UserParameters").map(String::as_str),
+        Some(r#"{"suite": "smoke"}"#)
+    );
     let context = data.pipeline_context().expect("pipelineContext");
     assert_eq!(context.pipeline_name(), Some(GATED));
     assert_eq!(context.stage().and_then(|s| s.name()), Some("Test"));
