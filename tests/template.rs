@@ -81,6 +81,7 @@ fn the_simulator_deploys_every_function_as_the_template_does() {
             "blackday-gate",
             "config-compliance-approver",
             "failure-notifier",
+            "job-reaper",
             "pipeline-guardrail-rule",
             "post-deploy-test-runner",
             "synthetic-canary"

@@ -6,9 +6,7 @@
 //! runner's own rule, `post_deploy_test_runner::owner`) and reports it. A record holds the job's artifact
 //! credentials: neither it nor the event is ever logged (`hooks_common::telemetry` keeps raw events out).
 
-mod error;
 pub mod reaper;
 pub mod record;
 
-pub use error::ReaperError;
 pub use reaper::{Done, Reaper, Settings};

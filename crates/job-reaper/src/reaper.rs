@@ -15,7 +15,6 @@ use post_deploy_test_runner::job::{self, Reported};
 use post_deploy_test_runner::owner::{self, LambdaFunction};
 use serde_json::Value;
 
-use crate::ReaperError;
 use crate::record::{self, Parked};
 
 /// The runner's function name, as its Invoke actions' `FunctionName` names it (the template's `!Ref` of it).
@@ -62,7 +61,7 @@ impl Reaper {
 
     /// Handles one SQS batch. Neither the event nor a record is ever logged: a record holds the job's artifact
     /// credentials.
-    pub async fn handle(&self, event: Value, deadline: Instant) -> Result<SqsBatchResponse, ReaperError> {
+    pub async fn handle(&self, event: Value, deadline: Instant) -> Result<SqsBatchResponse, Error> {
         let event: SqsEvent = serde_path_to_error::deserialize(event).map_err(|e| Error::Event {
             field: e.path().to_string(),
             problem: "not an SQS event: this function reads the post-deploy test runner's on-failure queue".into(),
@@ -142,5 +141,14 @@ impl Reaper {
             Reported::Accepted => Ok(Done::Reported { job: job_id.clone() }),
             Reported::AlreadySettled { reason } => Ok(Done::Nothing(format!("job {job_id} is settled: {reason}"))),
         }
+    }
+}
+
+impl hooks_common::runtime::Function for Reaper {
+    type Output = SqsBatchResponse;
+    type Error = Error;
+
+    async fn invoke(&self, event: Value, invocation: hooks_common::runtime::Invocation) -> Result<SqsBatchResponse, Error> {
+        self.handle(event, invocation.deadline).await
     }
 }
