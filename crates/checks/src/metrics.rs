@@ -5,7 +5,6 @@
 
 use crate::SuiteReport;
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
@@ -68,7 +67,7 @@ pub async fn publish(client: &Client, namespace: &str, datums: Vec<MetricDatum>)
             .set_metric_data(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(|e| format!("PutMetricData to {namespace} failed: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("{namespace}: {}", hooks_common::aws::render_sdk_error("PutMetricData", &e)))?;
     }
     Ok(count)
 }

@@ -58,6 +58,13 @@ where
     S: AsyncFnOnce(&Env) -> Result<F, Error>,
 {
     crate::telemetry::init();
+    // With unwinding on, the default hook prints a panic's message to the logs, and a message formatted from what
+    // the function was handling can carry a URL or a credential: say where it panicked, never what it said. The
+    // function's own handling (the runner's job report, the runtime's error response) still follows.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::error!(%location, "panicked (the message is not logged: it may carry a secret)");
+    }));
     let function = match start(&Env::process()).await {
         Ok(function) => function,
         Err(error) => {

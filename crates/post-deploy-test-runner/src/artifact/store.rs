@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use aws_config::SdkConfig;
 use aws_sdk_s3::config::IdentityCache;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use hooks_common::settings::Env;
 use tokio::io::AsyncWriteExt;
@@ -197,7 +197,10 @@ fn classify(error: SdkError<GetObjectError, aws_sdk_s3::config::http::HttpRespon
                   artifact store, kms:Decrypt)"
                 .into(),
         },
-        _ => FetchError::Unavailable(format!("S3 could not be read: {}", DisplayErrorContext(&error))),
+        _ => FetchError::Unavailable(format!(
+            "S3 could not be read: {}",
+            hooks_common::aws::render_sdk_error("GetObject", &error)
+        )),
     }
 }
 
