@@ -1,10 +1,16 @@
 //! SDK configuration shared by every function: built once in `main`, honouring `AWS_ENDPOINT_URL*`.
 
 use std::future::Future;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use aws_config::BehaviorVersion;
@@ -14,9 +20,11 @@ use aws_config::timeout::TimeoutConfig;
 use crate::Error;
 
 /// Timeouts short enough that a slow AWS API cannot eat a function's whole deadline, and the SDK's
-/// standard retries (with a quicker first backoff than the default second) for throttling and 5xx.
+/// standard retries (with a quicker first backoff than the default second) for throttling and 5xx. Its HTTPS
+/// client is the SDK's default one (hyper, rustls with aws-lc, the SDK's cipher suites), trusting [`root_certs`].
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(sdk_http_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
@@ -31,6 +39,119 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         )
         .load()
         .await
+}
+
+/// The root certificates every TLS connection of a function trusts, the SDK's and reqwest's alike: Mozilla's root
+/// program compiled in (`webpki-root-certs`), so start-up reads no certificate store and trusts the same roots here,
+/// in the simulator and in Lambda's image, whatever its store's layout. Reading the system store cost most of a
+/// cold start (the SDK and each reqwest client loaded it again: on Debian, the bundle and then every file of
+/// `/etc/ssl/certs`, about 880 file operations and 5 ms a load). Where `SSL_CERT_FILE` or `SSL_CERT_DIR` is set,
+/// the store they name is trusted instead, as `rustls-native-certs` read it before: the way to trust a private CA.
+pub fn root_certs() -> &'static [rustls::pki_types::CertificateDer<'static>] {
+    static ROOTS: LazyLock<Vec<rustls::pki_types::CertificateDer<'static>>> = LazyLock::new(|| {
+        let named = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+        if !named {
+            return webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec();
+        }
+        let loaded = rustls_native_certs::load_native_certs();
+        for error in &loaded.errors {
+            tracing::warn!(%error, "reading the certificate store SSL_CERT_FILE/SSL_CERT_DIR name");
+        }
+        // Only certificates that make trust anchors: the SDK refuses a store with any other.
+        let mut check = rustls::RootCertStore::empty();
+        loaded
+            .certs
+            .into_iter()
+            .filter(|cert| check.add(cert.clone()).is_ok())
+            .collect()
+    });
+    &ROOTS
+}
+
+/// The TLS configuration of every reqwest client (Slack, checks, calendar feeds), built once and shared: reqwest's
+/// own choices (aws-lc's default provider, TLS 1.2 and 1.3, SNI, HTTP/1.1 over ALPN, no client certificate), with
+/// [`root_certs`] for roots instead of a platform verifier that reads the system store per client.
+pub fn reqwest_tls_config() -> rustls::ClientConfig {
+    static CONFIG: LazyLock<Result<rustls::ClientConfig, String>> = LazyLock::new(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add_parsable_certificates(root_certs().iter().cloned());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
+    });
+    match &*CONFIG {
+        Ok(config) => config.clone(),
+        // aws-lc supports TLS 1.2 and 1.3, so this cannot happen; reqwest would report the same at `build`.
+        Err(problem) => panic!("no TLS configuration: {problem}"),
+    }
+}
+
+/// The SDK's default HTTPS client with [`root_certs`] as its trust store, built when its first request needs a
+/// connector rather than once more per SDK client at start-up (the SDK builds a throwaway connector per client to
+/// load the system store early; with the roots compiled in there is nothing to load early).
+fn sdk_http_client() -> SharedHttpClient {
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem(root_certs()).into_bytes()))
+        .build()
+        .unwrap_or_default();
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https();
+    SharedHttpClient::new(OnFirstRequest(client))
+}
+
+/// An HTTP client that builds its connector on the first request (the default for `HttpClient`), not also when an
+/// SDK client is created.
+#[derive(Debug)]
+struct OnFirstRequest(SharedHttpClient);
+
+impl HttpClient for OnFirstRequest {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// Certificates as one PEM bundle (the form the SDK's trust store takes).
+fn pem(certs: &[rustls::pki_types::CertificateDer<'_>]) -> String {
+    certs.iter().fold(String::new(), |mut pem, cert| {
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in base64(cert.as_ref()).as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+        pem
+    })
+}
+
+/// Standard base64 with padding, for PEM.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The one way an AWS call's failure is told, in logs, errors, approval summaries and messages: the operation,
@@ -153,7 +274,10 @@ mod tests {
         let error: SdkError<aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError, _> =
             SdkError::response_error(format!("parse error near {SECRET}"), response(200, &body));
         let told = render_sdk_error("GetSecretValue", &error);
-        assert_eq!(told, "GetSecretValue: the answer (HTTP 200) could not be read as the API's response");
+        assert_eq!(
+            told,
+            "GetSecretValue: the answer (HTTP 200) could not be read as the API's response"
+        );
         assert!(!told.contains("SECRET"));
     }
 
@@ -173,11 +297,60 @@ mod tests {
 
     #[test]
     fn a_network_failure_keeps_its_cause() {
-        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        );
         let error: SdkError<aws_sdk_codepipeline::operation::get_pipeline::GetPipelineError, HttpResponse> =
             SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
         let told = render_sdk_error("GetPipeline", &error);
-        assert!(told.contains("network error") && told.contains("Connection refused"), "{told}");
+        assert!(
+            told.contains("network error") && told.contains("Connection refused"),
+            "{told}"
+        );
         assert!(!told.contains("ConnectorError"), "no Debug: {told}");
+    }
+
+    #[test]
+    fn the_sdk_is_given_exactly_the_roots_reqwest_trusts() {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let roots = root_certs();
+        assert!(roots.len() > 100, "{} roots", roots.len());
+        let pem = pem(roots);
+        let read: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(read, roots);
+        // Every root makes a trust anchor (the SDK panics on a store with one that does not).
+        let mut store = rustls::RootCertStore::empty();
+        assert_eq!(store.add_parsable_certificates(roots.iter().cloned()), (roots.len(), 0));
+    }
+
+    #[test]
+    fn base64_is_the_standard_alphabet_with_padding() {
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"\xff\xfe\xfd", "//79"),
+        ] {
+            assert_eq!(base64(bytes), text);
+        }
+    }
+
+    #[test]
+    fn every_reqwest_client_shares_one_configuration() {
+        let config = reqwest_tls_config();
+        assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        assert!(config.enable_sni);
+        assert!(
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(config)
+                .build()
+                .is_ok()
+        );
     }
 }
