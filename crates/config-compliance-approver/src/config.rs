@@ -435,6 +435,10 @@ async fn for_pipeline(
                 .get_compliance_details_by_resource()
                 .resource_type(PIPELINE_RESOURCE_TYPE)
                 .resource_id(pipeline)
+                // Named, not left to the default: NOT_APPLICABLE counts as compliant and must be read too.
+                .compliance_types(ComplianceType::Compliant)
+                .compliance_types(ComplianceType::NonCompliant)
+                .compliance_types(ComplianceType::NotApplicable)
                 .set_next_token(token.clone())
                 .send(),
         )
