@@ -84,7 +84,8 @@ fn the_simulator_deploys_every_function_as_the_template_does() {
             "job-reaper",
             "pipeline-guardrail-rule",
             "post-deploy-test-runner",
-            "synthetic-canary"
+            "synthetic-canary",
+            "transition-disabler"
         ],
         "every deployed function was compared"
     );

@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 mod compliance;
+mod transitions;
 
 use crate::cloudwatch::{Alarm, AlarmState};
 use crate::lambda::FunctionHost;
@@ -280,6 +281,7 @@ pub async fn run(bin_dir: &std::path::Path) -> Result<(), String> {
     .await?;
     demo.set_blackday(None);
     compliance::run(&demo).await?;
+    transitions::run(&demo).await?;
 
     let messages = demo.stack.sim.state.slack.messages();
     println!("\nSlack received {} message(s):", messages.len());

@@ -253,7 +253,7 @@ pub struct Deployment {
 /// `tests/template.rs` keeps the two in step); a function the template does not know gets Lambda's defaults.
 pub fn deployment(function: &str) -> Deployment {
     let (seconds, async_retries) = match function {
-        "failure-notifier" | "approval-auto-approver" | "blackday-gate" => (60, 2),
+        "failure-notifier" | "approval-auto-approver" | "blackday-gate" | "transition-disabler" => (60, 2),
         "post-deploy-test-runner" => (300, 2),
         // No retry: the next scheduled run is the retry.
         "synthetic-canary" => (50, 0),

@@ -72,11 +72,6 @@ fn closes(guard: &Guard, alarm: &AlarmFact) -> bool {
     }
 }
 
-/// Minutes, rounded up, for messages.
-fn minutes(duration: Duration) -> u64 {
-    duration.as_secs().div_ceil(60)
-}
-
 pub fn decide(
     guard: &Guard,
     alarms: &Result<AlarmReport, String>,
@@ -121,7 +116,7 @@ pub fn decide(
             ));
         }
         return Decision::Close {
-            reason: reason::closing(&first.name, first.state.as_str(), first.since, minutes(guard.cooldown)),
+            reason: reason::closing(&first.name, first.state.as_str(), first.since, guard.cooldown),
             alarm: (*first).clone(),
         };
     }
@@ -153,8 +148,8 @@ pub fn decide(
     if ok_for < guard.cooldown {
         let reopens = ok_since + guard.cooldown;
         return keep(format!(
-            "all alarms OK since {ok_since}, for less than the {} min cooldown: reopens at {reopens} at the earliest",
-            minutes(guard.cooldown)
+            "all alarms OK since {ok_since}, for less than the {} cooldown: reopens at {reopens} at the earliest",
+            reason::span(guard.cooldown)
         ));
     }
     Decision::Open { ok_since }

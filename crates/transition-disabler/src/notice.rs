@@ -34,9 +34,9 @@ fn link(url: &str) -> String {
 
 pub fn closed(guard: &Guard, alarm: &AlarmFact, region: &str) -> Notice {
     let url = pipeline_url(region, &guard.pipeline);
-    let cooldown = guard.cooldown.as_secs().div_ceil(60);
+    let cooldown = crate::reason::span(guard.cooldown);
     let headline = format!("Transition into {} closed: {}", guard.stage, guard.pipeline);
-    let reopens = format!("It reopens by itself once every guarding alarm has been OK for {cooldown} min.");
+    let reopens = format!("It reopens by itself once every guarding alarm has been OK for {cooldown}.");
     let text = format!(
         "The transition into {stage} of pipeline {pipeline} is closed: releases wait before {stage}.\n\
          Alarm: {name} is {state} since {since}\n\
@@ -100,18 +100,18 @@ pub fn reopened(
         .collect::<Vec<_>>()
         .join(", ");
     let closed_for = closed_since.map(|since| {
-        let minutes = (now - since).num_seconds().max(0).div_euclid(60);
-        format!("closed since {} ({minutes} min)", at(since))
+        let closed = (now - since).to_std().unwrap_or_default();
+        format!("closed since {} (for {})", at(since), crate::reason::span(closed))
     });
     let text = format!(
         "The transition into {stage} of pipeline {pipeline} is open again: waiting releases go on to {stage}.\n\
-         Alarms: {alarms}, all OK since {ok} (cooldown {cooldown} min).\n\
+         Alarms: {alarms}, all OK since {ok} (cooldown {cooldown}).\n\
          Was: {was}\n\
          Pipeline: {url}\n",
         stage = guard.stage,
         pipeline = guard.pipeline,
         ok = at(ok_since),
-        cooldown = guard.cooldown.as_secs().div_ceil(60),
+        cooldown = crate::reason::span(guard.cooldown),
         was = [closed_for.clone(), closed_reason.map(str::to_owned)]
             .into_iter()
             .flatten()
@@ -209,7 +209,7 @@ mod tests {
         for expected in [
             "is open again",
             "shop-canary-production, shop-prod-*, all OK since 2026-12-02T06:45:00Z (cooldown 10 min)",
-            "closed since 2026-12-02T06:25:30Z (34 min); Closed by the transition disabler",
+            "closed since 2026-12-02T06:25:30Z (for 34 min); Closed by the transition disabler",
             "pipelines/shop/view?region=us-east-1",
         ] {
             assert!(notice.text.contains(expected), "{expected:?} not in {}", notice.text);

@@ -2,6 +2,8 @@
 //! knows a transition it closed. The API takes 1 to 300 characters of `[a-zA-Z0-9!@ ()\.\*\?\-]` only, so alarm
 //! names and times are written in those characters; nothing this function sends is refused for its characters.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
 /// Every reason this function writes starts with this; with `lastChangedBy` naming this function, it is how a
@@ -35,12 +37,24 @@ pub fn time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H.%M UTC").to_string()
 }
 
+/// A duration as people read it, in the reason's characters: `10 min`, `90 s` (seconds under two minutes,
+/// whole minutes from there).
+pub fn span(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64().round() as u64;
+    if seconds < 120 && !seconds.is_multiple_of(60) || seconds == 0 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min", seconds / 60)
+    }
+}
+
 /// The reason for closing because `alarm` is in `state` since `since`.
-pub fn closing(alarm: &str, state: &str, since: DateTime<Utc>, cooldown_minutes: u64) -> String {
+pub fn closing(alarm: &str, state: &str, since: DateTime<Utc>, cooldown: Duration) -> String {
     let tail = format!(
-        " is {} since {}. Reopens by itself after {cooldown_minutes} min of all alarms OK.",
+        " is {} since {}. Reopens by itself after {} of all alarms OK.",
         sanitize(state, 20),
-        time(since)
+        time(since),
+        span(cooldown)
     );
     let head = format!("{MARKER} (alarm ");
     let room = MAX_REASON_CHARS.saturating_sub(head.chars().count() + tail.chars().count() + 1);
@@ -68,7 +82,7 @@ mod tests {
             (long.as_str(), "xxxx) is ALARM"),
         ];
         for (alarm, expected) in cases {
-            let reason = closing(alarm, "ALARM", since, 10);
+            let reason = closing(alarm, "ALARM", since, Duration::from_secs(600));
             assert!(reason.starts_with(MARKER), "{reason}");
             assert!(reason.contains(expected), "{alarm:?}: {reason}");
             assert!(reason.chars().count() <= MAX_REASON_CHARS, "{}", reason.len());
@@ -83,5 +97,10 @@ mod tests {
         assert_eq!(sanitize("abcdef", 3), "abc");
         assert_eq!(sanitize("ab  cd", 3), "ab");
         assert!(MARKER.chars().all(allowed));
+        assert_eq!(span(Duration::from_secs(600)), "10 min");
+        assert_eq!(span(Duration::from_secs(6)), "6 s");
+        assert_eq!(span(Duration::ZERO), "0 s");
+        assert_eq!(span(Duration::from_secs(90)), "90 s");
+        assert_eq!(span(Duration::from_secs(2070)), "34 min");
     }
 }

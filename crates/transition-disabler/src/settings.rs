@@ -36,8 +36,9 @@ struct GuardSetting {
     alarms: Vec<String>,
     #[serde(default)]
     alarm_prefix: Option<String>,
+    /// Minutes; fractions allowed (the demo's cooldown is a few seconds).
     #[serde(default = "default_cooldown")]
-    cooldown_minutes: u32,
+    cooldown_minutes: f64,
     #[serde(default)]
     insufficient_data: InsufficientData,
     /// This guard's notices go here instead of the function's default destination.
@@ -47,12 +48,12 @@ struct GuardSetting {
     sns_topic_arn: Option<String>,
 }
 
-fn default_cooldown() -> u32 {
-    10
+fn default_cooldown() -> f64 {
+    10.0
 }
 
 /// The longest cooldown: a day. Longer means a transition stays closed for days after production recovered.
-pub const MAX_COOLDOWN_MINUTES: u32 = 24 * 60;
+pub const MAX_COOLDOWN_MINUTES: f64 = 24.0 * 60.0;
 
 /// One guarded transition: the inbound transition of `stage` in `pipeline`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,12 +165,12 @@ fn guards(raw: Vec<GuardSetting>, default_notify: &Destination) -> Result<Vec<Gu
         {
             return Err(field_error(index, "alarm_prefix", "must be 1 to 255 characters".into()));
         }
-        if setting.cooldown_minutes > MAX_COOLDOWN_MINUTES {
+        if !(0.0..=MAX_COOLDOWN_MINUTES).contains(&setting.cooldown_minutes) {
             return Err(field_error(
                 index,
                 "cooldown_minutes",
                 format!(
-                    "{} is more than {MAX_COOLDOWN_MINUTES} (a day)",
+                    "{} is not between 0 and {MAX_COOLDOWN_MINUTES} (a day)",
                     setting.cooldown_minutes
                 ),
             ));
@@ -201,7 +202,7 @@ fn guards(raw: Vec<GuardSetting>, default_notify: &Destination) -> Result<Vec<Gu
             stage: setting.stage,
             alarms: setting.alarms,
             alarm_prefix: setting.alarm_prefix,
-            cooldown: Duration::from_secs(u64::from(setting.cooldown_minutes) * 60),
+            cooldown: Duration::from_secs_f64(setting.cooldown_minutes * 60.0),
             insufficient_data: setting.insufficient_data,
             notify,
         });
@@ -245,6 +246,8 @@ mod tests {
         assert!(!shop.watches("shop-canary") && !shop.watches("pay-5xx"));
         let pay = &s.guards[1];
         assert_eq!(pay.cooldown, Duration::from_secs(600));
+        let quick = settings(r#"[{"pipeline": "s", "stage": "P", "alarms": ["a"], "cooldown_minutes": 0.1}]"#).unwrap();
+        assert_eq!(quick.guards[0].cooldown, Duration::from_secs(6));
         assert_eq!(pay.insufficient_data, InsufficientData::Keep);
         assert_eq!(
             pay.notify,
@@ -279,6 +282,10 @@ mod tests {
             ),
             (
                 r#"[{"pipeline": "s", "stage": "P", "alarms": ["a"], "cooldown_minutes": -1}]"#,
+                "GUARDS[0].cooldown_minutes: -1 is not between 0",
+            ),
+            (
+                r#"[{"pipeline": "s", "stage": "P", "alarms": ["a"], "cooldown_minutes": "ten"}]"#,
                 "at `[0].cooldown_minutes`",
             ),
             (

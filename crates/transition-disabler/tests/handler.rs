@@ -105,7 +105,7 @@ fn closed_by_us(minutes_ago: i64) -> TransitionState {
             "shop-canary-production",
             "ALARM",
             chrono::Utc::now(),
-            10,
+            Duration::from_secs(600),
         ))
         .build()
 }

@@ -67,7 +67,7 @@ fn closed_by(by: &str, reason: &str, at: DateTime<Utc>) -> TransitionFact {
 }
 
 fn our_reason() -> String {
-    reason::closing("canary", "ALARM", ago(30), 10)
+    reason::closing("canary", "ALARM", ago(30), Duration::from_secs(600))
 }
 
 /// What the decision should be, loosely: the variant and a word of its reason.
