@@ -68,3 +68,13 @@ fn blackday_gate_samples() {
         Trigger::Sweep
     );
 }
+
+#[test]
+fn transition_disabler_samples() {
+    use transition_disabler::handler::{Trigger, trigger};
+    assert_eq!(
+        trigger(&sample("transition-disabler.alarm-state-change.json")).unwrap(),
+        Trigger::Alarm("codepipeline-hooks-canary-production".into())
+    );
+    assert_eq!(trigger(&sample("transition-disabler.scheduled-reconcile.json")).unwrap(), Trigger::Schedule);
+}
