@@ -76,5 +76,8 @@ fn transition_disabler_samples() {
         trigger(&sample("transition-disabler.alarm-state-change.json")).unwrap(),
         Trigger::Alarm("codepipeline-hooks-canary-production".into())
     );
-    assert_eq!(trigger(&sample("transition-disabler.scheduled-reconcile.json")).unwrap(), Trigger::Schedule);
+    assert_eq!(
+        trigger(&sample("transition-disabler.scheduled-reconcile.json")).unwrap(),
+        Trigger::Schedule
+    );
 }
