@@ -54,7 +54,7 @@ measure: ## Release binary and zip size of every deployable function (`make benc
 	scripts/measure.py $(FUNCTIONS)
 
 # The performance budget (issue 14), measured side by side in one run: every deployable function and a bare
-# `lambda_runtime` hello binary (examples/bench_hello, never packaged), all with the size-tuned release profile;
+# `lambda_runtime` hello binary (crates/bench-hello, never packaged), all with the size-tuned release profile;
 # zip sizes, interleaved cold starts, first and warm invocations against the simulator, peak memory; then the
 # runner's and the calendar engine's benchmarks. Ends with a pass/fail table and rewrites README.md's "What it
 # costs". QUICK=1 (CI): the `e2e` binaries `make test` built, 3 rounds, timings not judged. The harnesses
@@ -63,7 +63,6 @@ measure: ## Release binary and zip size of every deployable function (`make benc
 BENCH_PROFILE := $(if $(QUICK),e2e,release)
 bench: ## The performance budget: sizes, cold starts vs a bare runtime, invocations, memory, runner and calendar benchmarks (QUICK=1 for CI)
 	$(CARGO) build --workspace --profile $(BENCH_PROFILE) --bins
-	$(CARGO) build --profile $(BENCH_PROFILE) -p hooks-common --example bench_hello
 	$(CARGO) build --profile e2e -p pipeline-sim -p post-deploy-test-runner --example bench_functions --example bench_checks
 	scripts/bench.py --functions "$(FUNCTIONS)" --bin-dir $(TARGET_DIR)/$(BENCH_PROFILE) \
 		--harness-dir $(TARGET_DIR)/e2e/examples $(if $(QUICK),--quick,--readme README.md)

@@ -129,13 +129,13 @@ def main():
     functions = args.functions.split()
     rounds = args.rounds or (3 if args.quick else 15)
     bin_dir = args.bin_dir or os.path.join(TARGET, "e2e" if args.quick else "release")
-    hello = os.path.join(bin_dir, "examples", "bench_hello")
+    hello = os.path.join(bin_dir, "bench-hello")
 
     rows = []  # (budget row, measured, pass)
     report = {}
     missing = [f for f in functions if not os.access(os.path.join(bin_dir, f), os.X_OK)]
     if missing or not os.access(hello, os.X_OK):
-        sys.exit(f"missing in {bin_dir}: {' '.join(missing) or 'examples/bench_hello'} (make bench builds them)")
+        sys.exit(f"missing in {bin_dir}: {' '.join(missing) or 'bench-hello'} (make bench builds them)")
 
     # --- functions and the floor, interleaved -------------------------------------------------------------------
     spec = [{"name": HELLO, "binary": hello, "env": {}, "event": {"hello": "world"}, "warm_event": None}]

@@ -1,7 +1,8 @@
 //! SDK configuration shared by every function: built once in `main`, honouring `AWS_ENDPOINT_URL*`.
 
+use std::borrow::Cow;
 use std::future::Future;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
@@ -93,62 +94,69 @@ pub fn reqwest_tls_config() -> rustls::ClientConfig {
     }
 }
 
-/// The SDK's default HTTPS client with [`root_certs`] as its trust store, built when its first request needs a
-/// connector rather than once more per SDK client at start-up (the SDK builds a throwaway connector per client to
-/// load the system store early; with the roots compiled in there is nothing to load early).
+/// The SDK's default HTTPS client with [`root_certs`] as its trust store, built when the first request needs a
+/// connector rather than at start-up (the SDK would also build a throwaway connector per SDK client to load the
+/// system store early; with the roots compiled in there is nothing to load early).
 fn sdk_http_client() -> SharedHttpClient {
-    let context = TlsContext::builder()
-        .with_trust_store(TrustStore::empty().with_pem_certificate(pem(root_certs()).into_bytes()))
-        .build()
-        .unwrap_or_default();
-    let client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(context)
-        .build_https();
-    SharedHttpClient::new(OnFirstRequest(client))
+    SharedHttpClient::new(OnFirstRequest(OnceLock::new()))
 }
 
-/// An HTTP client that builds its connector on the first request (the default for `HttpClient`), not also when an
-/// SDK client is created.
+fn build_sdk_http_client() -> SharedHttpClient {
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem(root_certs())))
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
+
+/// The SDK's HTTP client, made on the first request.
 #[derive(Debug)]
-struct OnFirstRequest(SharedHttpClient);
+struct OnFirstRequest(OnceLock<SharedHttpClient>);
 
 impl HttpClient for OnFirstRequest {
     fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
+        self.0
+            .get_or_init(build_sdk_http_client)
+            .http_connector(settings, components)
     }
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.0.connector_metadata()
+        // What the SDK's hyper client says of itself (for the user agent), without building it for that.
+        Some(ConnectorMetadata::new("hyper", Some(Cow::Borrowed("1.x"))))
     }
 }
 
 /// Certificates as one PEM bundle (the form the SDK's trust store takes).
-fn pem(certs: &[rustls::pki_types::CertificateDer<'_>]) -> String {
-    certs.iter().fold(String::new(), |mut pem, cert| {
-        pem.push_str("-----BEGIN CERTIFICATE-----\n");
-        for line in base64(cert.as_ref()).as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-            pem.push('\n');
+fn pem(certs: &[rustls::pki_types::CertificateDer<'_>]) -> Vec<u8> {
+    let size: usize = certs.iter().map(|c| c.len().div_ceil(3) * 4 * 65 / 64 + 64).sum();
+    let mut pem = Vec::with_capacity(size);
+    for cert in certs {
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        for line in base64(cert.as_ref()).chunks(64) {
+            pem.extend_from_slice(line);
+            pem.push(b'\n');
         }
-        pem.push_str("-----END CERTIFICATE-----\n");
-        pem
-    })
+        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    pem
 }
 
 /// Standard base64 with padding, for PEM.
-fn base64(bytes: &[u8]) -> String {
+fn base64(bytes: &[u8]) -> Vec<u8> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            out.push(if i <= chunk.len() {
+                ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]
             } else {
-                out.push('=');
-            }
+                b'='
+            });
         }
     }
     out
@@ -318,9 +326,8 @@ mod tests {
         let roots = root_certs();
         assert!(roots.len() > 100, "{} roots", roots.len());
         let pem = pem(roots);
-        let read: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let read: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(&pem).collect::<Result<_, _>>().unwrap();
         assert_eq!(read, roots);
         // Every root makes a trust anchor (the SDK panics on a store with one that does not).
         let mut store = rustls::RootCertStore::empty();
@@ -337,8 +344,17 @@ mod tests {
             (b"foob", "Zm9vYg=="),
             (b"\xff\xfe\xfd", "//79"),
         ] {
-            assert_eq!(base64(bytes), text);
+            assert_eq!(base64(bytes), text.as_bytes());
         }
+    }
+
+    #[test]
+    fn the_deferred_sdk_client_describes_itself_as_the_sdk_client_does() {
+        let deferred = sdk_http_client();
+        assert_eq!(
+            deferred.connector_metadata().map(|m| m.to_string()),
+            build_sdk_http_client().connector_metadata().map(|m| m.to_string())
+        );
     }
 
     #[test]
