@@ -185,6 +185,10 @@ where
             match (err.code(), err.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
                 (Some(code), None) => format!("{code} (HTTP {status})"),
+                // A success the SDK could not parse arrives as an error without a code: say that, not "unhandled".
+                (None, _) if (200..300).contains(&status) => {
+                    format!("the answer (HTTP {status}) could not be read as the API's response")
+                }
                 // A modeled error's own `Display` is its type name and message (never the body).
                 (None, _) => format!("{err} (HTTP {status})"),
             }
