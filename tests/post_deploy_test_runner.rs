@@ -1207,3 +1207,38 @@ async fn a_job_parked_in_the_on_failure_queue_is_reported_by_the_reaper() {
     assert_eq!(again.outcome.expect_ok(), &json!({"batchItemFailures": []}));
     assert_no_credentials_logged(&stack, &reaper);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_job_answer_carrying_credentials_leaks_nothing_and_reports_nothing() {
+    let target = TargetService::start().await.unwrap();
+    let stack = stack().await;
+    let runner = stack
+        .post_deploy_test_runner(&[], Duration::from_secs(30))
+        .await
+        .unwrap();
+    let passing = suite(&target, "", THREE_CHECKS);
+    let (job, _) = live_job(&stack, PIPELINE, &passing, samples::RUNNER_FUNCTION, None);
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYLEAKEDKEY";
+    // The job's own answer, cut off mid-way: the SDK cannot read it, and it carries the artifact credentials.
+    let body = format!(
+        "{{\"jobDetails\": {{\"id\": \"{job}\", \"data\": {{\"artifactCredentials\": {{\"accessKeyId\": \"AKIA\", \
+         \"secretAccessKey\": \"{secret}\", \"sessionToken\": "
+    );
+    stack
+        .sim
+        .state
+        .faults
+        .inject(Fault::new(Service::CodePipeline, FaultKind::Malformed(body)).on("GetJobDetails"));
+
+    let answer = runner.invoke(event_of(&stack, &job)).await;
+    let (error_type, message) = answer.outcome.expect_error();
+    assert_eq!(error_type, "AwsCallFailed");
+    assert!(message.contains("could not be read"), "{message}");
+    unreported(&stack, &job);
+    assert_eq!(target.requests(), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for place in runner.logs().iter().chain([message.to_owned()].iter()) {
+        assert!(!place.contains(secret), "the credentials leaked into: {place}");
+    }
+    assert_no_credentials_logged(&stack, &runner);
+}
