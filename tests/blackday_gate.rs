@@ -449,3 +449,43 @@ async fn a_calendar_setting_without_a_default_stops_the_function_naming_the_fix(
 fn stack_sweep_event() -> Value {
     pipeline_sim::stack::scheduled_event("blackday-gate-sweep", "e2e-1")
 }
+
+/// `HOLD_NOTICE_SNS_TOPIC_ARN` set: the hold is told once on the topic, as readable text, and not on Slack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_is_told_once_on_an_sns_topic_when_one_is_named() {
+    let (custom_data, _) = freeze_until(Duration::from_secs(3600), "");
+    let stack_topic = "arn:aws:sns:us-east-1:123456789012:release-holds";
+    let (stack, host) = gate_stack(
+        &custom_data,
+        Duration::from_secs(3600),
+        &[("HOLD_NOTICE_SNS_TOPIC_ARN", stack_topic)],
+    )
+    .await;
+    stack.sim.state.sns_topics().create_topic("release-holds");
+    stack.wiring.set_wait_bound(Duration::from_secs(1));
+    let played = stack.play(&release(), &Timeline::new(false)).await.unwrap();
+    assert_eq!(played.status, Status::InProgress);
+    let again = host.invoke(played.notifications[0].events[0].1.clone()).await;
+    assert_eq!(handled(&again.outcome)["outcome"], "held");
+
+    let published = stack.sim.state.sns_topics().published(stack_topic);
+    assert_eq!(published.len(), 1, "one notice for the hold");
+    assert_eq!(
+        published[0].subject.as_deref(),
+        Some("Release held: Launch freeze (storefront)")
+    );
+    for expected in [
+        "The release of storefront is held at",
+        "Reason: inside BlackDay “Launch freeze”",
+        "The next window opens",
+        "Review the approval",
+    ] {
+        assert!(
+            published[0].message.contains(expected),
+            "{expected:?} not in {}",
+            published[0].message
+        );
+    }
+    assert_eq!(published[0].attributes["kind"].1, "release-held");
+    assert!(notices(&stack).is_empty(), "nothing went to Slack");
+}

@@ -19,9 +19,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             feed::REUSE_FOR,
         );
         let notices = Notices::new(
-            WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
-            SlackClient::new(RetryPolicy::default())?,
-            settings.slack_secret_id,
+            hooks_common::notice::Notifier::new(
+                WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
+                SlackClient::new(RetryPolicy::default())?,
+                aws_sdk_sns::Client::new(&sdk),
+            ),
+            blackday_gate::notice::destination(env, settings.slack_secret_id)?,
         );
         let region = env.optional("AWS_REGION").unwrap_or_else(|| "us-east-1".to_owned());
         let gate = BlackDayGate::new(

@@ -2,22 +2,26 @@
 //! where to decide by hand. Sent for the hold decided on the approval's SNS notification, never for the sweeps that
 //! hold it again.
 //!
+//! The notice goes to the Slack webhook in `SLACK_WEBHOOK_SECRET_ID`, or to the SNS topic in
+//! `HOLD_NOTICE_SNS_TOPIC_ARN` when set (README, "Notice destinations").
+//!
 //! A notice that cannot be sent fails the invocation. The hold itself sent nothing to CodePipeline, so Lambda's
 //! retry just looks again: still held → the notice is tried again (and if the BlackDay ended meanwhile, the retry
-//! approves and no notice is needed). After the retries the on-failure queue keeps the event with the Slack error,
+//! approves and no notice is needed). After the retries the on-failure queue keeps the event with the delivery error,
 //! where an alarm can see it. Swallowing the error instead would leave a release stuck with nobody told why — the
 //! failure this gate exists to prevent. The hold does not depend on the notice: the sweep approves on time anyway.
 //!
 //! Duplicates: approvals already noticed are remembered per container (by token), so a duplicate SNS delivery to
 //! the same container does not post twice; one reaching a fresh container could (rare; no database, by design).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use hooks_common::Error;
-use hooks_common::secrets::WebhookStore;
-use hooks_common::slack::{SlackClient, SlackMessage, blocks};
+use hooks_common::notice::{Destination, DestinationSetting, Notice, Notifier};
+use hooks_common::settings::Env;
+use hooks_common::slack::{SlackMessage, blocks};
 
 use crate::decide::HeldBy;
 use crate::display::when;
@@ -97,11 +101,72 @@ pub fn render(notice: &HoldNotice) -> SlackMessage {
     )
 }
 
+/// The hold notice as a [`Notice`]: Slack gets [`render`]; an SNS topic gets a subject, readable plain text (nothing
+/// escaped for Slack) and the attributes `pipeline`, `stage`, `action`, `kind` (`release-held`) to filter on.
+pub fn notice(hold: &HoldNotice) -> Notice {
+    let slack = render(hold);
+    let (subject, why, opens) = match &hold.held_by {
+        HeldBy::BlackDay { name, opens_at, zone } => (
+            format!("Release held: {name} ({})", hold.pipeline),
+            format!("BlackDay: {name}"),
+            match opens_at {
+                Some(at) => format!("The next window opens {}.", when(*at, *zone)),
+                None => "No window opens within the next 400 days.".to_owned(),
+            },
+        ),
+        HeldBy::Unreadable => (
+            format!("Release held: BlackDay calendar unavailable ({})", hold.pipeline),
+            "Held because the BlackDay calendar could not be read.".to_owned(),
+            "The gate looks again at every sweep, until the calendar can be read.".to_owned(),
+        ),
+    };
+    let mut lines = vec![
+        format!(
+            "The release of {} is held at {} > {}.",
+            hold.pipeline, hold.stage, hold.action
+        ),
+        why,
+        format!("Reason: {}", hold.reason),
+        opens,
+        "The BlackDay gate approves by itself once releases may go; this is the only message about this hold."
+            .to_owned(),
+    ];
+    if let Some(link) = &hold.review_link {
+        lines.push(format!("Review the approval (approve or reject sooner): {link}"));
+    }
+    Notice {
+        subject,
+        text: lines.join("\n") + "\n",
+        slack,
+        attributes: BTreeMap::from([
+            ("pipeline".to_owned(), hold.pipeline.clone()),
+            ("stage".to_owned(), hold.stage.clone()),
+            ("action".to_owned(), hold.action.clone()),
+            ("kind".to_owned(), "release-held".to_owned()),
+        ]),
+    }
+}
+
+/// Where hold notices go: `HOLD_NOTICE_SNS_TOPIC_ARN` when set, else the Slack webhook in `slack_secret_id`.
+pub const TOPIC_VAR: &str = "HOLD_NOTICE_SNS_TOPIC_ARN";
+
+pub fn destination(env: &Env, slack_secret_id: String) -> Result<Destination, Error> {
+    match env.optional(TOPIC_VAR) {
+        Some(topic) => DestinationSetting {
+            secret_id: None,
+            sns_topic_arn: Some(topic),
+        }
+        .destination(TOPIC_VAR),
+        None => Ok(Destination::Slack {
+            secret_id: slack_secret_id,
+        }),
+    }
+}
+
 /// Sends hold notices, once per approval per container.
 pub struct Notices {
-    webhooks: WebhookStore,
-    slack: SlackClient,
-    secret_id: String,
+    notifier: Notifier,
+    destination: Destination,
     told: Mutex<VecDeque<String>>,
 }
 
@@ -109,11 +174,10 @@ pub struct Notices {
 const REMEMBERED: usize = 1024;
 
 impl Notices {
-    pub fn new(webhooks: WebhookStore, slack: SlackClient, secret_id: String) -> Notices {
+    pub fn new(notifier: Notifier, destination: Destination) -> Notices {
         Notices {
-            webhooks,
-            slack,
-            secret_id,
+            notifier,
+            destination,
             told: Mutex::new(VecDeque::new()),
         }
     }
@@ -129,25 +193,19 @@ impl Notices {
     /// Posts the notice unless this container already did for the approval; `false` when it was a repeat.
     pub async fn tell(&self, notice: &HoldNotice, deadline: Instant) -> Result<bool, Error> {
         if self.already_told(&notice.token) {
-            tracing::info!(pipeline = %notice.pipeline, "hold already told to Slack by this container; not again");
+            tracing::info!(pipeline = %notice.pipeline, "hold already told to Slack or SNS by this container; not again");
             return Ok(false);
         }
-        let route = "hold notices";
-        let webhook = self.webhooks.webhook(&self.secret_id, deadline).await?;
-        let sent = self.slack.post(route, &webhook, &render(notice), deadline).await;
-        if let Err(error) = sent {
-            if matches!(error, Error::SlackRejected { .. }) {
-                // The webhook may have been rotated: read the secret again on the retry.
-                self.webhooks.forget(&self.secret_id).await;
-            }
-            return Err(error);
-        }
+        // A rejected webhook's secret is forgotten by the notifier, so the retry reads it again (rotated?).
+        self.notifier
+            .send_routed("hold notices", &self.destination, &self::notice(notice), deadline)
+            .await?;
         let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
         if told.len() == REMEMBERED {
             told.pop_front();
         }
         told.push_back(notice.token.clone());
-        tracing::info!(pipeline = %notice.pipeline, "hold told to Slack");
+        tracing::info!(pipeline = %notice.pipeline, destination = %self.destination, "hold told");
         Ok(true)
     }
 }
@@ -190,6 +248,50 @@ mod tests {
         ] {
             assert!(body.contains(expected), "{expected:?} not in {body}");
         }
+    }
+
+    #[test]
+    fn as_plain_text_for_a_topic() {
+        let held = notice(HeldBy::BlackDay {
+            name: "Black Friday".into(),
+            opens_at: Some("2026-11-28T23:00:00Z".parse().unwrap()),
+            zone: chrono_tz::Europe::Berlin,
+        });
+        let plain = super::notice(&held);
+        assert_eq!(plain.subject, "Release held: Black Friday (checkout)");
+        for expected in [
+            "The release of checkout is held at Release > BlackDayGate.",
+            "Reason: inside BlackDay “Black <Friday>”: sales",
+            "The next window opens 2026-11-29 00:00 Europe/Berlin (2026-11-28 23:00 UTC).",
+            "Review the approval (approve or reject sooner): https://console.aws.amazon.com/",
+        ] {
+            assert!(plain.text.contains(expected), "{expected:?} not in {}", plain.text);
+        }
+        assert_eq!(plain.attributes["kind"], "release-held");
+        assert_eq!(plain.slack, render(&held), "Slack still gets the Block Kit message");
+    }
+
+    #[test]
+    fn the_destination_is_the_topic_when_one_is_named() {
+        let slack = destination(&Env::from_pairs(&[]), "slack/holds".into()).unwrap();
+        assert_eq!(
+            slack,
+            Destination::Slack {
+                secret_id: "slack/holds".into()
+            }
+        );
+        let topic = "arn:aws:sns:eu-west-1:111122223333:holds";
+        let sns = destination(&Env::from_pairs(&[(TOPIC_VAR, topic)]), "slack/holds".into()).unwrap();
+        assert_eq!(
+            sns,
+            Destination::Sns {
+                topic_arn: topic.into()
+            }
+        );
+        let bad = destination(&Env::from_pairs(&[(TOPIC_VAR, "holds")]), "s".into())
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("HOLD_NOTICE_SNS_TOPIC_ARN.sns_topic_arn"), "{bad}");
     }
 
     #[test]
