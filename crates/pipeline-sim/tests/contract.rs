@@ -728,13 +728,13 @@ async fn unimplemented_operations_answer_validation_exception() {
     let (sim, _) = start().await;
     let err = client(&sim)
         .await
-        .list_pipelines()
+        .list_webhooks()
         .send()
         .await
         .unwrap_err()
         .into_service_error();
     assert!(err.is_validation_exception(), "{err:?}");
-    assert!(err.message().is_some_and(|m| m.contains("ListPipelines")), "{err:?}");
+    assert!(err.message().is_some_and(|m| m.contains("ListWebhooks")), "{err:?}");
 }
 
 // ---- Secrets Manager ----
