@@ -147,7 +147,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     .await;
     release(
         demo,
-        "Release 6: storefront banner (the pipeline no longer tests its canary)",
+        "storefront release 1: winter banner (the pipeline no longer tests its canary)",
         "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f",
         "Add the winter banner",
     )
@@ -155,7 +155,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     change(demo, "the post-deploy tests are put back", storefront(&target, true)).await;
     release(
         demo,
-        "Release 7: storefront banner, again",
+        "storefront release 2: winter banner, again (tests back)",
         "6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a",
         "Add the winter banner",
     )
@@ -184,7 +184,7 @@ pub(super) async fn run(demo: &Demo) -> Result<(), String> {
     );
     if !rejected_then_approved {
         return Err(format!(
-            "expected the compliance approver to reject release 6 and approve release 7, got {answers:?}"
+            "expected the compliance approver to reject storefront release 1 and approve release 2, got {answers:?}"
         ));
     }
     print_costs(&[approver, guardrail]);
