@@ -123,10 +123,10 @@ fn entries<'a>(lines: &[&'a str], indent: usize) -> Vec<(String, Vec<&'a str>)> 
         if depth == indent && trimmed.ends_with(':') {
             let name = trimmed.trim_end_matches(':').trim_matches('\'').to_string();
             entries.push((name, Vec::new()));
-        } else if depth > indent {
-            if let Some((_, body)) = entries.last_mut() {
-                body.push(line);
-            }
+        } else if depth > indent
+            && let Some((_, body)) = entries.last_mut()
+        {
+            body.push(line);
         }
     }
     entries

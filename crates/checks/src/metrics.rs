@@ -67,7 +67,12 @@ pub async fn publish(client: &Client, namespace: &str, datums: Vec<MetricDatum>)
             .set_metric_data(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(|e| format!("{namespace}: {}", hooks_common::aws::render_sdk_error("PutMetricData", &e)))?;
+            .map_err(|e| {
+                format!(
+                    "{namespace}: {}",
+                    hooks_common::aws::render_sdk_error("PutMetricData", &e)
+                )
+            })?;
     }
     Ok(count)
 }

@@ -148,7 +148,11 @@ impl hooks_common::runtime::Function for Reaper {
     type Output = SqsBatchResponse;
     type Error = Error;
 
-    async fn invoke(&self, event: Value, invocation: hooks_common::runtime::Invocation) -> Result<SqsBatchResponse, Error> {
+    async fn invoke(
+        &self,
+        event: Value,
+        invocation: hooks_common::runtime::Invocation,
+    ) -> Result<SqsBatchResponse, Error> {
         self.handle(event, invocation.deadline).await
     }
 }

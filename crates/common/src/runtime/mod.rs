@@ -62,7 +62,10 @@ where
     // the function was handling can carry a URL or a credential: say where it panicked, never what it said. The
     // function's own handling (the runner's job report, the runtime's error response) still follows.
     std::panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         tracing::error!(%location, "panicked (the message is not logged: it may carry a secret)");
     }));
     let function = match start(&Env::process()).await {
