@@ -15,7 +15,7 @@ RELEASE_DIR := $(TARGET_DIR)/release
 SIM := $(RELEASE_DIR)/pipeline-sim
 
 # The function binaries that get deployed (pipeline-sim is test and demo only and is never packaged).
-FUNCTIONS := failure-notifier approval-auto-approver blackday-gate config-compliance-approver pipeline-guardrail-rule post-deploy-test-runner synthetic-canary transition-disabler
+FUNCTIONS := failure-notifier approval-auto-approver blackday-gate config-compliance-approver pipeline-guardrail-rule post-deploy-test-runner synthetic-canary transition-disabler job-reaper
 
 # `make invoke FUNCTION=... EVENT=...`
 FUNCTION ?= failure-notifier
