@@ -213,7 +213,38 @@ fn on_off(name: &str, value: Option<&str>, default: bool) -> Result<bool, Parame
     }
 }
 
+/// One guard of the transition disabler's own list (`TransitionGuards`): only where it guards is read here.
+#[derive(serde::Deserialize)]
+struct DisablerGuard {
+    pipeline: String,
+    stage: String,
+}
+
 fn guarded_transitions(text: Option<&str>) -> Result<Vec<GuardedTransition>, ParameterProblem> {
+    // The transition disabler's guard list itself (JSON) is accepted as it is, so the two can share one value.
+    if let Some(json) = text.map(str::trim).filter(|t| t.starts_with('[')) {
+        let guards: Vec<DisablerGuard> = hooks_common::settings::parse_json(json).map_err(|p| {
+            problem(
+                "GuardedTransitions",
+                p,
+                "give pipeline/stage pairs, comma-separated, or the transition disabler's guard list as JSON",
+            )
+        })?;
+        if guards.is_empty() {
+            return Err(problem(
+                "GuardedTransitions",
+                "is an empty list",
+                "list at least one guarded transition",
+            ));
+        }
+        return Ok(guards
+            .iter()
+            .map(|g| GuardedTransition {
+                pipeline: WildMatch::new(g.pipeline.trim()),
+                stage: WildMatch::new_case_insensitive(g.stage.trim()),
+            })
+            .collect());
+    }
     let entries = list(text);
     if entries.is_empty() {
         return Err(problem(
@@ -271,6 +302,26 @@ mod tests {
         assert_eq!(practices.tests, TestRule::Functions(vec!["runner".into()]));
         assert_eq!(practices.max_parallel_deploys, Some(2));
         assert_eq!(practices.watched.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_transition_disablers_guard_list_is_read_as_it_is() {
+        let guards =
+            r#"[{"pipeline": "shop", "stage": "Production", "alarms": ["shop-canary"], "cooldown_minutes": 10}]"#;
+        let parameters = serde_json::json!({"WatchedPromotion": "on", "GuardedTransitions": guards}).to_string();
+        let watched = Practices::from_rule_parameters(Some(&parameters))
+            .unwrap()
+            .watched
+            .unwrap();
+        assert!(watched[0].pipeline.matches("shop") && watched[0].stage.matches("production"));
+        assert!(!watched[0].pipeline.matches("shop-eu"));
+        let broken = serde_json::json!({"WatchedPromotion": "on", "GuardedTransitions": "[{\"pipeline\": \"shop\"}]"})
+            .to_string();
+        let err = Practices::from_rule_parameters(Some(&broken)).unwrap_err();
+        assert!(
+            err.name == "GuardedTransitions" && err.problem.contains("stage"),
+            "{err:?}"
+        );
     }
 
     #[test]
