@@ -289,3 +289,78 @@ async fn publish_errors_are_modeled_and_throttling_is_retried() {
     let throttled = publish(&topic, "s").await.unwrap_err();
     assert_eq!(throttled.as_service_error().and_then(|e| e.code()), Some("Throttling"));
 }
+
+/// Executions wait before a disabled transition; a newer one arriving there supersedes the older (CodePipeline lets
+/// only the newest through), and the newest goes on when the transition is enabled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_wait_before_a_disabled_transition_and_the_newest_goes_on() {
+    use pipeline_sim::eventbridge::EventBus;
+    use pipeline_sim::model::Status;
+    use pipeline_sim::scenario::{Timeline, play};
+
+    let sim = start().await;
+    sim.disable_transition_as_person(PIPELINE, "Deploy", "Hold for the release train")
+        .unwrap();
+    let bus = EventBus::default();
+    let timeline = Timeline::new(false);
+    let waiting = |n: usize| {
+        let sim = sim.clone();
+        async move {
+            while sim.state.world().transitions.waiting.len() < n {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let older = samples::good_release();
+    let mut newer = samples::good_release();
+    newer.revision.revision_id = "b".repeat(40);
+    let (first, second, ()) = tokio::join!(
+        play(&sim, &bus, &older, &timeline),
+        async {
+            waiting(1).await;
+            play(&sim, &bus, &newer, &timeline).await
+        },
+        async {
+            waiting(1).await;
+            // The newer one arrives (the older is superseded), then the transition opens.
+            let newer_waits = || {
+                let world = sim.state.world();
+                let newest = world.executions.last().map(|e| e.id.clone());
+                world.executions.len() == 2 && world.transitions.waiting.iter().any(|w| Some(&w.2) == newest.as_ref())
+            };
+            while !newer_waits() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            sim.enable_transition_as_person(PIPELINE, "Deploy").unwrap();
+        }
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(
+        first.status,
+        Status::Abandoned,
+        "the older release was superseded while it waited"
+    );
+    assert_eq!(
+        second.status,
+        Status::Succeeded,
+        "the newest went on once the transition opened"
+    );
+    let world = sim.state.world();
+    assert!(
+        world
+            .execution(&first.execution_id)
+            .unwrap()
+            .latest_run("Deploy", "Deploy")
+            .is_none()
+    );
+    assert!(
+        world
+            .execution(&second.execution_id)
+            .unwrap()
+            .latest_run("Deploy", "Deploy")
+            .is_some()
+    );
+    assert!(world.transitions.waiting.is_empty());
+    assert!(timeline.lines().iter().any(|l| l.contains("waits before Deploy")));
+}
