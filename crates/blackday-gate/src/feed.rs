@@ -154,7 +154,10 @@ pub async fn fetch(http: &FeedClient, source: &FeedSource) -> Result<BlackDayCal
 
 /// The body of a 2xx answer as text, at most [`MAX_BYTES`]. Errors never include the URL.
 pub async fn fetch_text(client: &FeedClient, url: &reqwest::Url) -> Result<String, String> {
-    client.policy.check_url(url).map_err(|denied| format!("not read: {denied}"))?;
+    client
+        .policy
+        .check_url(url)
+        .map_err(|denied| format!("not read: {denied}"))?;
     let mut response = client
         .http
         .get(url.clone())
@@ -390,9 +393,15 @@ mod tests {
     #[tokio::test]
     async fn a_feed_at_a_denied_address_is_not_read() {
         let client = http_client(&AddressPolicy::allowing(&[])).unwrap();
-        for url in ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"] {
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next",
+        ] {
             let err = fetch_text(&client, &url.parse().unwrap()).await.unwrap_err();
-            assert!(err.contains("not read") && err.contains("calendar feeds"), "{url}: {err}");
+            assert!(
+                err.contains("not read") && err.contains("calendar feeds"),
+                "{url}: {err}"
+            );
         }
     }
 }

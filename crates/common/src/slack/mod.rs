@@ -241,7 +241,11 @@ struct PostFailure {
 fn reason(body: &str) -> String {
     let body = body.trim();
     let slack_like = !body.is_empty() && body.len() <= 64 && body.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    if slack_like { body.to_owned() } else { format!("an answer of {} bytes that is not a Slack reason", body.len()) }
+    if slack_like {
+        body.to_owned()
+    } else {
+        format!("an answer of {} bytes that is not a Slack reason", body.len())
+    }
 }
 
 #[cfg(test)]
@@ -405,7 +409,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_connection_says_so() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let webhook = Webhook::parse("test", &format!("http://127.0.0.1:{port}/services/SECRET"), true).unwrap();
         let policy = RetryPolicy {
             max_attempts: 1,
@@ -413,7 +421,12 @@ mod tests {
         };
         let err = SlackClient::new(policy)
             .unwrap()
-            .post("alerts", &webhook, &SlackMessage::new("hello", vec![]), Instant::now() + Duration::from_secs(5))
+            .post(
+                "alerts",
+                &webhook,
+                &SlackMessage::new("hello", vec![]),
+                Instant::now() + Duration::from_secs(5),
+            )
             .await
             .unwrap_err()
             .to_string();
