@@ -122,6 +122,7 @@ async fn the_periodic_path_pages_120_pipelines_and_puts_every_evaluation() {
         }
     }
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(hooks_common::aws::sdk_http_client())
         .endpoint_url(stack.sim.endpoint_url())
         .region(aws_config::Region::new(pipeline_sim::REGION))
         .test_credentials()

@@ -153,6 +153,7 @@ fn has_log(host: &FunctionHost, needle: &str) -> bool {
 /// Where `GetJobDetails` says the job runs (pipeline, stage), asked with the real SDK as the runner asks it.
 async fn job_details_labels(stack: &Stack, job_id: &str) -> (String, String) {
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(hooks_common::aws::sdk_http_client())
         .empty_test_environment()
         .endpoint_url(stack.sim.endpoint_url())
         .region(Region::new(pipeline_sim::REGION))

@@ -7,7 +7,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     hooks_common::runtime::serve(async |env| {
         let gate = GateSettings::from_env(env)?;
         let defaults = Defaults::from_env(env, gate.sweep_interval)?;
-        let sdk = hooks_common::aws::sdk_config().await;
+        let sdk = hooks_common::aws::sdk_config(env);
         let policy = checks::AddressPolicy::from_env(env)?;
         let sources = Sources {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),

@@ -84,7 +84,7 @@ pub fn http_client(policy: &AddressPolicy) -> Result<FeedClient, String> {
     });
     let http = policy
         .apply(reqwest::Client::builder())
-        .tls_backend_preconfigured(hooks_common::aws::reqwest_tls_config())
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .redirect(redirects)

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     hooks_common::runtime::serve(async |env| {
         let gate_settings = GateSettings::from_env(env)?;
         let settings = Settings::from_env(env)?;
-        let sdk = hooks_common::aws::sdk_config().await;
+        let sdk = hooks_common::aws::sdk_config(env);
         let policy = hooks_common::address::AddressPolicy::from_env(env)?;
         let feeds = FeedCache::new(
             feed::http_client(&policy).map_err(hooks_common::Error::Startup)?,

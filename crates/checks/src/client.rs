@@ -48,7 +48,7 @@ pub fn http_client() -> Result<Client, ClientError> {
 /// with an IP address are held to it too.
 pub fn http_client_with(policy: &AddressPolicy) -> Result<Client, ClientError> {
     let builder = Client::builder()
-        .tls_backend_preconfigured(hooks_common::aws::reqwest_tls_config())
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
         .user_agent(concat!("codepipeline-hooks-checks/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none());
     policy.apply(builder).build().map_err(ClientError::Build)

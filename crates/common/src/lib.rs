@@ -15,5 +15,6 @@ pub mod settings;
 pub mod slack;
 pub mod telemetry;
 pub mod text;
+pub mod tls;
 
 pub use error::Error;

@@ -2,14 +2,16 @@
 //! variable, say what was wrong, and how to fix it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
 use crate::Error;
 
-type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Where settings come from: the process environment in Lambda, a table in tests.
+#[derive(Clone)]
 pub struct Env {
     lookup: Lookup,
 }
@@ -17,14 +19,14 @@ pub struct Env {
 impl Env {
     pub fn process() -> Env {
         Env {
-            lookup: Box::new(|name| std::env::var(name).ok()),
+            lookup: Arc::new(|name| std::env::var(name).ok()),
         }
     }
 
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Env {
-            lookup: Box::new(move |name| map.get(name).cloned()),
+            lookup: Arc::new(move |name| map.get(name).cloned()),
         }
     }
 

@@ -9,16 +9,20 @@
 //!   are capped at INFO. Their retries and timeouts still surface as the calls' errors.
 //!
 //! The caps are a filter of their own, and a span or event is logged only when both it and the configured
-//! `EnvFilter` let it through: no directive, however specific (`aws_smithy_runtime::client=trace`,
+//! filter let it through: no directive, however specific (`aws_smithy_runtime::client=trace`,
 //! `[{body}]=trace`), can lift them.
+//!
+//! `RUST_LOG` takes `target=level` directives (`info,hooks=debug`), read by tracing-subscriber's `Targets`
+//! rather than its `EnvFilter`, whose span and regex field filters would link a regex engine into every binary
+//! for a setting no one uses in Lambda; a directive that cannot be read is skipped, as `EnvFilter` skipped it.
 
-use lambda_runtime::tracing::subscriber::filter::{self, FilterExt, LevelFilter};
-use lambda_runtime::tracing::subscriber::fmt::{self, MakeWriter};
-use lambda_runtime::tracing::subscriber::layer::{Filter, Layer, SubscriberExt};
-use lambda_runtime::tracing::subscriber::registry::LookupSpan;
-use lambda_runtime::tracing::subscriber::util::SubscriberInitExt;
-use lambda_runtime::tracing::subscriber::{EnvFilter, Registry};
-use lambda_runtime::tracing::{Dispatch, Metadata, Subscriber};
+use tracing::{Dispatch, Metadata, Subscriber};
+use tracing_subscriber::Registry;
+use tracing_subscriber::filter::{self, FilterExt, LevelFilter, Targets};
+use tracing_subscriber::fmt::{self, MakeWriter};
+use tracing_subscriber::layer::{Filter, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Each capped target and the most verbose level it may log at. A cap covers every target that starts with it
 /// (as an `EnvFilter` directive's target does), so `aws_smithy_runtime` covers `aws_smithy_runtime::client::…`.
@@ -35,15 +39,31 @@ pub fn within_caps(metadata: &Metadata<'_>) -> bool {
         .all(|(_, cap)| *cap >= *metadata.level())
 }
 
-/// The configured level and directives, as they were given (the caps are not in it).
-pub fn configured(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> EnvFilter {
+/// The configured level and directives, as they were given (the caps are not in it). The level is
+/// `AWS_LAMBDA_LOG_LEVEL`'s (Lambda's logging controls), else `RUST_LOG`'s bare level, else INFO.
+pub fn configured(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> Targets {
     let level = aws_lambda_log_level
         .or(rust_log)
         .and_then(|l| l.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    EnvFilter::builder()
-        .with_default_directive(level.into())
-        .parse_lossy(rust_log.unwrap_or_default())
+    let readable: Vec<&str> = rust_log
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        // Both sides of a `target=level` named (an empty level would read as ERROR, an empty target as all).
+        .filter(|directive| !directive.split('=').any(|side| side.trim().is_empty()))
+        .filter(|directive| directive.parse::<Targets>().is_ok())
+        .collect();
+    let targets = if readable.is_empty() {
+        Targets::new()
+    } else {
+        readable.join(",").parse().unwrap_or_default()
+    };
+    if aws_lambda_log_level.is_some() || targets.default_level().is_none() {
+        targets.with_default(level)
+    } else {
+        targets
+    }
 }
 
 /// The filter: the configured one and the caps, both of which must let a span or event through.
@@ -201,6 +221,23 @@ mod tests {
         assert!(
             !scoped.contains("smithy-info") && !scoped.contains("sigv4-info"),
             "{scoped}"
+        );
+    }
+
+    #[test]
+    fn directives_that_cannot_be_read_are_skipped_and_the_rest_stand() {
+        let lossy = logged(None, Some("warn,hooks=debug,a==b,x[{y=info,"), false);
+        assert!(lossy.contains("ours-debug") && !lossy.contains("ours-trace"), "{lossy}");
+        assert!(!lossy.contains("smithy-info"), "the bare level stands: {lossy}");
+        let nothing_readable = logged(None, Some("=,,a==b"), false);
+        assert!(
+            nothing_readable.contains("ours-info") && !nothing_readable.contains("ours-debug"),
+            "INFO when nothing can be read: {nothing_readable}"
+        );
+        let lambda_level = logged(Some("DEBUG"), Some("warn"), false);
+        assert!(
+            lambda_level.contains("ours-debug") && !lambda_level.contains("ours-trace"),
+            "AWS_LAMBDA_LOG_LEVEL sets the level: {lambda_level}"
         );
     }
 }

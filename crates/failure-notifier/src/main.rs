@@ -8,7 +8,7 @@ use hooks_common::slack::{RetryPolicy, SlackClient};
 async fn main() -> Result<(), lambda_runtime::Error> {
     hooks_common::runtime::serve(async |env| {
         let routes = SlackRoutes::from_env(env)?;
-        let sdk = hooks_common::aws::sdk_config().await;
+        let sdk = hooks_common::aws::sdk_config(env);
         let notices = notice::Notifier::new(
             WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
             SlackClient::new(RetryPolicy::default())?,

@@ -204,7 +204,12 @@ async fn handle(client: &Client, event: LambdaEvent<Value>) -> Result<Value, Dia
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let client = Client::new(&aws_config::load_defaults(BehaviorVersion::latest()).await);
+    let client = Client::new(
+        &aws_config::defaults(BehaviorVersion::latest())
+            .http_client(hooks_common::aws::sdk_http_client())
+            .load()
+            .await,
+    );
     let client = &client;
     run(service_fn(move |event| async move { handle(client, event).await })).await
 }

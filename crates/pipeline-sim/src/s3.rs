@@ -4,7 +4,9 @@
 //!
 //! Only a job's artifact credentials may read (the access key id and session token the request is signed with
 //! must be a current job's): a function that signed with its own role, as it would without the job's
-//! credentials, gets `AccessDenied`, as it would from a real artifact bucket. Signatures are not verified.
+//! credentials, gets `AccessDenied`, as it would from a real artifact bucket. The SigV4 signature is verified as S3
+//! verifies it (recomputed from the request as it arrived, with the job's secret), so a client that signs one
+//! thing and sends another (a path encoded twice, a host without its port) is refused here as S3 would refuse it.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -183,8 +185,9 @@ fn access_key_id(headers: &HeaderMap) -> Option<&str> {
     credential.split('/').next().filter(|id| !id.is_empty())
 }
 
-/// Whether the request is signed with a current job's artifact credentials (key id and session token).
-fn signed_by_a_job(state: &SimState, headers: &HeaderMap) -> bool {
+/// Whether the request is signed with a current job's artifact credentials (key id and session token), and the
+/// signature is the one that job's secret makes of the request as it arrived.
+fn signed_by_a_job(state: &SimState, path_and_query: &str, headers: &HeaderMap) -> bool {
     let Some(key_id) = access_key_id(headers) else {
         return false;
     };
@@ -195,7 +198,87 @@ fn signed_by_a_job(state: &SimState, headers: &HeaderMap) -> bool {
         credentials.access_key_id == key_id
             && token == Some(credentials.session_token.as_str())
             && credentials.expiration > now
+            && signature_verifies(path_and_query, headers, credentials)
     })
+}
+
+/// SigV4 as S3 checks it: the canonical request rebuilt from the method, the path as sent (S3 neither normalises
+/// nor re-encodes it), the headers the signature names, and the payload hash it claims; signed with the secret at
+/// the time the request says; compared with the signature it carries.
+fn signature_verifies(
+    path_and_query: &str,
+    headers: &HeaderMap,
+    credentials: &crate::model::ArtifactCredentials,
+) -> bool {
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+        UriPathNormalizationMode, sign,
+    };
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(authorization) = text("authorization") else {
+        return false;
+    };
+    let field = |name: &str| {
+        authorization
+            .split(name)
+            .nth(1)
+            .map(|rest| rest.split([',', ' ']).next().unwrap_or_default())
+    };
+    let (Some(scope), Some(signed_headers), Some(signature)) =
+        (field("Credential="), field("SignedHeaders="), field("Signature="))
+    else {
+        return false;
+    };
+    let Some(region) = scope.split('/').nth(2) else {
+        return false;
+    };
+    let Some(time) = text("x-amz-date")
+        .and_then(|date| chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ").ok())
+        .map(|date| std::time::SystemTime::from(date.and_utc()))
+    else {
+        return false;
+    };
+    let payload = text("x-amz-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
+    // The signer adds these three itself (from the time, the identity and the payload), as the client's did.
+    let added = ["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"];
+    let named: Vec<(&str, &str)> = signed_headers
+        .split(';')
+        .filter(|name| !added.contains(name))
+        .map(|name| (name, text(name).unwrap_or_default()))
+        .collect();
+    let Some(host) = text("host") else { return false };
+    let identity = aws_credential_types::Credentials::new(
+        &credentials.access_key_id,
+        &credentials.secret_access_key,
+        Some(credentials.session_token.clone()),
+        None,
+        "simulator",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let Ok(params) = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+    else {
+        return false;
+    };
+    let body = if payload == "UNSIGNED-PAYLOAD" {
+        SignableBody::UnsignedPayload
+    } else {
+        SignableBody::Precomputed(payload.to_owned())
+    };
+    let url = format!("http://{host}{path_and_query}");
+    let Ok(request) = SignableRequest::new("GET", url, named.into_iter(), body) else {
+        return false;
+    };
+    sign(request, &params.into()).is_ok_and(|output| output.signature() == signature)
 }
 
 /// `GET /{bucket}/{key}`: S3's `GetObject` with path-style addressing (the SDK's `force_path_style`, which it
@@ -203,6 +286,7 @@ fn signed_by_a_job(state: &SimState, headers: &HeaderMap) -> bool {
 pub async fn get_object(
     State(state): State<Arc<SimState>>,
     Path((bucket, key)): Path<(String, String)>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
     state
@@ -228,7 +312,8 @@ pub async fn get_object(
         }
     }
 
-    if !signed_by_a_job(&state, &headers) {
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    if !signed_by_a_job(&state, path_and_query, &headers) {
         return S3Error::access_denied().into_response(&request_id);
     }
     let object = match state.s3().get(&bucket, &key) {

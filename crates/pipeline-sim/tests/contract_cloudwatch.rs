@@ -908,7 +908,10 @@ async fn unimplemented_operations_answer_a_modeled_error() {
 #[tokio::test]
 async fn wire_format_is_rpc_v2_cbor() {
     let sim = start().await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     let url = |op: &str| {
         format!(
             "{}/service/GraniteServiceVersion20100801/operation/{op}",

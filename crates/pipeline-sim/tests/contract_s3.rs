@@ -43,7 +43,8 @@ async fn start() -> (Simulator, ArtifactCredentials) {
     (sim, credentials)
 }
 
-/// An S3 client as the runner builds one per job: the job's credentials, path-style addressing for the endpoint
+/// An S3 client of the SDK (the runner signs its own GetObject, but the simulator must answer the SDK as S3 does):
+/// the job's credentials, path-style addressing for the endpoint
 /// override, three attempts with millisecond backoff.
 async fn client(sim: &Simulator, credentials: Option<&ArtifactCredentials>) -> Client {
     let loader = support::sdk_loader(sim);
@@ -85,6 +86,24 @@ async fn get_object_returns_the_artifact_to_the_jobs_credentials() {
     let body = out.body.collect().await.expect("the body streams").into_bytes();
     assert_eq!(body.as_ref(), zip.as_slice());
     assert_eq!(sim.state.call_count(Service::S3, "GetObject"), 1);
+}
+
+#[tokio::test]
+async fn a_request_signed_with_the_wrong_secret_is_refused_as_s3_refuses_it() {
+    let (sim, mut credentials) = start().await;
+    sim.state.s3().put_object(&artifact_bucket(), KEY, zip_artifact([("a", "b")]));
+    // The job's key id and session token, another secret: only the signature can tell.
+    credentials.secret_access_key.push('x');
+    let err = client(&sim, Some(&credentials))
+        .await
+        .get_object()
+        .bucket(artifact_bucket())
+        .key(KEY)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("AccessDenied"), "{err:?}");
 }
 
 #[tokio::test]

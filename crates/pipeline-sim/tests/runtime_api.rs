@@ -171,7 +171,10 @@ async fn logs_and_measurements_are_captured() {
 async fn misbehaving_runtime_requests_get_4xx_and_change_nothing() {
     let host = start(Duration::from_secs(5)).await;
     let base = format!("http://{}/2018-06-01/runtime", host.runtime_api_addr());
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     let unknown = client
         .post(format!("{base}/invocation/no-such-id/response"))
         .body("{}")

@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 const ROUTE: &str = "T000/B000/default";
 
 async fn post(sim: &Simulator, route: &str, body: &Value) -> (u16, Option<String>, String) {
-    let response = reqwest::Client::new()
+    let response = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap()
         .post(sim.slack_webhook_url(route))
         .json(body)
         .send()
@@ -135,7 +138,10 @@ async fn what_slack_would_reject_is_rejected_and_not_recorded() {
             "{case}"
         );
     }
-    let not_json = reqwest::Client::new()
+    let not_json = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap()
         .post(sim.slack_webhook_url(ROUTE))
         .body("text=hi")
         .send()

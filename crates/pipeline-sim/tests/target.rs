@@ -22,7 +22,10 @@ async fn status(client: &reqwest::Client, url: &str) -> u16 {
 #[tokio::test]
 async fn healthy_answers_ok_json_with_a_version_header_and_counts_requests() {
     let target = TargetService::start().await.unwrap();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     let (status, version, body) = get(&client, &target.url("/health")).await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(version.as_deref(), Some("1.0.0"));
@@ -43,7 +46,10 @@ async fn healthy_answers_ok_json_with_a_version_header_and_counts_requests() {
 #[tokio::test]
 async fn failing_and_scripted_statuses() {
     let target = TargetService::start().await.unwrap();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     target.set_mode(TargetMode::Failing);
     let (code, _, body) = get(&client, &target.url("/health")).await.unwrap();
     assert_eq!(code, 500);
@@ -61,14 +67,27 @@ async fn slow_answers_after_the_delay() {
     let target = TargetService::start().await.unwrap();
     target.set_mode(TargetMode::Slow(Duration::from_millis(300)));
     let started = Instant::now();
-    assert_eq!(status(&reqwest::Client::new(), &target.url("/health")).await, 200);
+    assert_eq!(
+        status(
+            &reqwest::Client::builder()
+                .tls_backend_preconfigured(hooks_common::tls::client_config())
+                .build()
+                .unwrap(),
+            &target.url("/health")
+        )
+        .await,
+        200
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
 #[tokio::test]
 async fn flapping_fails_every_nth_request_and_fail_first_heals() {
     let target = TargetService::start().await.unwrap();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     target.set_mode(TargetMode::Flapping { fail_every: 3 });
     let mut seen = Vec::new();
     for _ in 0..6 {
@@ -88,7 +107,10 @@ async fn flapping_fails_every_nth_request_and_fail_first_heals() {
 #[tokio::test]
 async fn paths_answer_by_their_own_mode_until_cleared() {
     let target = TargetService::start().await.unwrap();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     target.set_path_mode("/checkout", TargetMode::Failing);
     target.set_path_mode("/search", TargetMode::Flapping { fail_every: 2 });
     assert_eq!(status(&client, &target.url("/health")).await, 200);
@@ -109,11 +131,17 @@ async fn paths_answer_by_their_own_mode_until_cleared() {
 async fn down_refuses_connections_then_listens_again_on_the_same_port() {
     let target = TargetService::start().await.unwrap();
     // A client with a pooled keep-alive connection, and a fresh one per request.
-    let pooled = reqwest::Client::new();
+    let pooled = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     assert_eq!(status(&pooled, &target.url("/health")).await, 200);
 
     target.set_mode(TargetMode::Down);
-    let fresh = reqwest::Client::new();
+    let fresh = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     let error = get(&fresh, &target.url("/health")).await.unwrap_err();
     assert!(error.is_connect(), "{error:?}");
     assert!(format!("{error:?}").contains("refused"), "{error:?}");
@@ -130,7 +158,10 @@ async fn down_refuses_connections_then_listens_again_on_the_same_port() {
 #[tokio::test]
 async fn a_down_path_closes_the_connection_without_an_answer() {
     let target = TargetService::start().await.unwrap();
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     target.set_path_mode("/checkout", TargetMode::Down);
     let error = get(&client, &target.url("/checkout")).await.unwrap_err();
     assert!(!error.is_timeout(), "{error:?}");
@@ -142,7 +173,10 @@ async fn a_down_path_closes_the_connection_without_an_answer() {
 async fn echo_returns_the_request() {
     let target = TargetService::start().await.unwrap();
     target.set_path_mode("/echo", TargetMode::Echo);
-    let response = reqwest::Client::new()
+    let response = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap()
         .post(target.url("/echo?q=1"))
         .header("x-token", "abc")
         .json(&json!({ "order": 7 }))
@@ -162,7 +196,10 @@ async fn echo_returns_the_request() {
 async fn counts_the_most_requests_in_flight() {
     let target = TargetService::start().await.unwrap();
     target.set_mode(TargetMode::Slow(Duration::from_millis(300)));
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(hooks_common::tls::client_config())
+        .build()
+        .unwrap();
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..5 {
         let (client, url) = (client.clone(), target.url("/slow"));
@@ -180,5 +217,15 @@ async fn dropping_the_service_stops_it() {
     let target = TargetService::start().await.unwrap();
     let url = target.url("/health");
     drop(target);
-    assert!(reqwest::Client::new().get(url).send().await.unwrap_err().is_connect());
+    assert!(
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(hooks_common::tls::client_config())
+            .build()
+            .unwrap()
+            .get(url)
+            .send()
+            .await
+            .unwrap_err()
+            .is_connect()
+    );
 }

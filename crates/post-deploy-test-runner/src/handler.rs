@@ -407,7 +407,7 @@ mod tests {
         let mut runner = Runner::new(
             mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&details, &failure]),
             mock_client!(aws_sdk_cloudwatch, [&metrics]),
-            ArtifactStore::new(&aws_config::SdkConfig::builder().build(), &Env::from_pairs(&[])),
+            ArtifactStore::new(&Env::from_pairs(&[])).unwrap(),
             checks::http_client().unwrap(),
             settings,
         );

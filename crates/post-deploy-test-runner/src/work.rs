@@ -194,7 +194,7 @@ mod tests {
 
     fn worker(inject: Option<fn()>) -> Arc<Worker> {
         Arc::new(Worker {
-            artifacts: ArtifactStore::new(&aws_config::SdkConfig::builder().build(), &Env::from_pairs(&[])),
+            artifacts: ArtifactStore::new(&Env::from_pairs(&[])).unwrap(),
             http: checks::http_client().unwrap(),
             policy: AddressPolicy::default(),
             inject,

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::operation::put_metric_data::{PutMetricDataError, PutMetricDataOutput};
 use aws_sdk_cloudwatch::types::error::InternalServiceFault;
 use aws_sdk_codepipeline::operation::get_job_details::{GetJobDetailsError, GetJobDetailsOutput};
@@ -152,20 +151,17 @@ struct Mocks {
 }
 
 /// Artifacts from S3 at `endpoint` (the simulator's), path-style as for any endpoint override.
-async fn artifact_store(endpoint: &str) -> ArtifactStore {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .test_credentials()
-        .load()
-        .await;
-    ArtifactStore::new(&sdk, &Env::from_pairs(&[("AWS_ENDPOINT_URL", endpoint)]))
+fn artifact_store(endpoint: &str) -> ArtifactStore {
+    ArtifactStore::new(&Env::from_pairs(&[
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_REGION", "us-east-1"),
+    ]))
+    .unwrap()
 }
 
 /// Nothing listens there: no test of this shape reads an artifact.
 fn no_artifacts() -> ArtifactStore {
-    ArtifactStore::new(&SdkConfig::builder().build(), &Env::from_pairs(&[]))
+    ArtifactStore::new(&Env::from_pairs(&[])).unwrap()
 }
 
 fn settings() -> Settings {
@@ -642,7 +638,7 @@ async fn a_suite_in_the_input_artifact_runs() {
         success,
         any_failure(),
         metrics_ok(),
-        artifact_store(&sim.endpoint_url()).await,
+        artifact_store(&sim.endpoint_url()),
         settings(),
     );
     // The event's credentials (the forger's) are never used: the job's come from GetJobDetails.
@@ -676,7 +672,7 @@ async fn credentials_s3_refuses_are_a_configuration_error() {
         any_success(),
         failure,
         metrics_ok(),
-        artifact_store(&sim.endpoint_url()).await,
+        artifact_store(&sim.endpoint_url()),
         settings(),
     );
     let outcome = runner.handle(event(parameters), soon(30)).await.unwrap();

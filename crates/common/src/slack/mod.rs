@@ -112,7 +112,7 @@ impl SlackClient {
         // No redirects: a webhook answers itself, and following a 307/308 would re-send the message (and its
         // bearer URL's request) wherever the answer points.
         let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(crate::aws::reqwest_tls_config())
+            .tls_backend_preconfigured(crate::tls::client_config())
             .connect_timeout(Duration::from_secs(2))
             .redirect(reqwest::redirect::Policy::none())
             .build()

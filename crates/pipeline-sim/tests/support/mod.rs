@@ -18,6 +18,7 @@ use pipeline_sim::Simulator;
 /// with millisecond backoff so retry tests stay quick.
 pub fn sdk_loader(sim: &Simulator) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(hooks_common::aws::sdk_http_client())
         .empty_test_environment()
         .endpoint_url(sim.endpoint_url())
         .region(Region::new(pipeline_sim::REGION))

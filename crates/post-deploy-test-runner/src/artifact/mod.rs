@@ -8,6 +8,7 @@
 mod archive;
 mod credentials;
 mod locate;
+mod s3;
 mod store;
 
 use std::fmt::Write as _;
@@ -18,7 +19,8 @@ use checks::{ArtifactFile, Suite, SuiteError};
 pub use archive::{FileProblem, MAX_ARCHIVE_ENTRIES, MAX_SUITE_FILE_BYTES, read_text};
 pub use credentials::ArtifactCredentials;
 pub use locate::{InputArtifact, Located, S3Location, locate};
-pub use store::{ArtifactStore, FetchError, MAX_ARTIFACT_BYTES, endpoint_overridden};
+pub use s3::S3Endpoint;
+pub use store::{ArtifactStore, FetchError, MAX_ARTIFACT_BYTES};
 
 use crate::decide::JobResult;
 

@@ -1,21 +1,26 @@
 //! The edge with S3: each job's artifact is read with that job's own artifact credentials (CodePipeline's, not
 //! the function's role, which needs no S3 permission), streamed to a scratch file so a large artifact never has
 //! to fit in memory, within the work deadline. S3's answers are sorted into "the setup is wrong" and "S3 could not
-//! be read now".
+//! be read now"; the second is tried again, as the SDK would (three attempts, each answer within 5 s).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
-use aws_config::SdkConfig;
-use aws_sdk_s3::config::IdentityCache;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::get_object::GetObjectError;
 use hooks_common::settings::Env;
 use tokio::io::AsyncWriteExt;
 
 use super::credentials::ArtifactCredentials;
 use super::locate::S3Location;
+use super::s3::{S3Endpoint, error_code_and_message};
+
+/// Attempts at a `GetObject` S3 could not answer now (5xx, throttling, the network), and the time each may wait
+/// for S3's answer to begin: the SDK's standard retries and this project's attempt timeout.
+const ATTEMPTS: u32 = 3;
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The most of an error answer read for its code and message.
+const MAX_ERROR_BYTES: usize = 64 * 1024;
 
 /// The largest artifact the runner downloads: half of Lambda's default 512 MB of `/tmp`.
 pub const MAX_ARTIFACT_BYTES: u64 = 256 * 1024 * 1024;
@@ -29,22 +34,11 @@ pub enum FetchError {
     Unavailable(String),
 }
 
-/// Reads artifacts from S3 for jobs. Built once from the shared SDK configuration; every job gets its own
-/// client, signed with that job's credentials.
+/// Reads artifacts from S3 for jobs, each request signed with that job's credentials. Built once at start-up.
 pub struct ArtifactStore {
-    sdk: SdkConfig,
-    path_style: bool,
+    endpoint: S3Endpoint,
+    http: reqwest::Client,
     scratch_dir: PathBuf,
-}
-
-/// Whether S3's endpoint is overridden (`AWS_ENDPOINT_URL_S3`, or `AWS_ENDPOINT_URL` for every service), as for
-/// a local S3 stand-in. Against AWS, buckets are addressed virtual-hosted style (`bucket.s3.<region>...`);
-/// against an endpoint override (`http://127.0.0.1:4566`) there is no per-bucket host name, so the bucket goes
-/// in the path, and only then.
-pub fn endpoint_overridden(env: &Env) -> bool {
-    env.optional("AWS_ENDPOINT_URL_S3")
-        .or_else(|| env.optional("AWS_ENDPOINT_URL"))
-        .is_some()
 }
 
 /// A downloaded artifact in the scratch directory, removed when dropped.
@@ -66,22 +60,19 @@ impl Drop for ScratchFile {
 }
 
 impl ArtifactStore {
-    pub fn new(sdk: &SdkConfig, env: &Env) -> ArtifactStore {
-        ArtifactStore {
-            sdk: sdk.clone(),
-            path_style: endpoint_overridden(env),
+    /// For S3 in the function's region, or the endpoint override the environment names.
+    pub fn new(env: &Env) -> Result<ArtifactStore, String> {
+        let http = hooks_common::aws::aws_reqwest_client(Some(Duration::from_secs(3)), None).map_err(|e| {
+            format!(
+                "cannot build the HTTP client for S3: {}",
+                hooks_common::aws::cause_chain(&e)
+            )
+        })?;
+        Ok(ArtifactStore {
+            endpoint: S3Endpoint::from_env(env),
+            http,
             scratch_dir: std::env::temp_dir(),
-        }
-    }
-
-    fn client(&self, credentials: &ArtifactCredentials) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .credentials_provider(credentials.to_sdk())
-            // Static keys need no cache, and a shared cache would keep a partition for every job's keys.
-            .identity_cache(IdentityCache::no_cache())
-            .force_path_style(self.path_style)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        })
     }
 
     /// Downloads the object at `location` into a scratch file, by `deadline`.
@@ -91,17 +82,26 @@ impl ArtifactStore {
         credentials: &ArtifactCredentials,
         deadline: Instant,
     ) -> Result<ScratchFile, FetchError> {
-        let late = || FetchError::Unavailable("S3 did not deliver the artifact before the function's deadline".into());
-        let request = self
-            .client(credentials)
-            .get_object()
-            .bucket(&location.bucket)
-            .key(&location.key)
-            .send();
-        let output = tokio::time::timeout_at(deadline.into(), request)
-            .await
-            .map_err(|_| late())?
-            .map_err(classify)?;
+        let url = self.endpoint.object_url(location);
+        let mut attempt = 1;
+        let mut response = loop {
+            match self.get(&url, credentials, deadline).await {
+                Ok(response) => break response,
+                Err(Attempt::Again(problem)) => {
+                    let backoff = FIRST_BACKOFF * 2u32.pow(attempt - 1);
+                    if attempt == ATTEMPTS || Instant::now() + backoff + ATTEMPT_TIMEOUT / 5 >= deadline {
+                        return Err(FetchError::Unavailable(format!(
+                            "{problem} (after {attempt} attempt{})",
+                            if attempt == 1 { "" } else { "s" }
+                        )));
+                    }
+                    tracing::info!(attempt, %problem, "GetObject of the artifact failed: trying again");
+                    tokio::time::sleep(backoff).await;
+                    attempt += 1;
+                }
+                Err(Attempt::Final(error)) => return Err(error),
+            }
+        };
         let too_large = |size: u64| FetchError::Misconfigured {
             problem: format!(
                 "the artifact is {} MiB, more than the {} MiB the runner reads",
@@ -112,7 +112,7 @@ impl ArtifactStore {
                   with just the checks)"
                 .into(),
         };
-        let announced = output.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+        let announced = response.content_length().unwrap_or(0);
         if announced > MAX_ARTIFACT_BYTES {
             return Err(too_large(announced));
         }
@@ -123,13 +123,17 @@ impl ArtifactStore {
         let disk =
             |e: std::io::Error| FetchError::Unavailable(format!("cannot write the artifact to scratch space: {e}"));
         let mut file = tokio::fs::File::create(scratch.path()).await.map_err(disk)?;
-        let mut body = output.body;
         let mut written: u64 = 0;
         loop {
-            let chunk = tokio::time::timeout_at(deadline.into(), body.try_next())
+            let chunk = tokio::time::timeout_at(deadline.into(), response.chunk())
                 .await
                 .map_err(|_| late())?
-                .map_err(|e| FetchError::Unavailable(format!("the artifact's download broke off: {e}")))?;
+                .map_err(|e| {
+                    FetchError::Unavailable(format!(
+                        "the artifact's download broke off: {}",
+                        hooks_common::aws::cause_chain(&e.without_url())
+                    ))
+                })?;
             let Some(chunk) = chunk else { break };
             written += chunk.len() as u64;
             if written > MAX_ARTIFACT_BYTES {
@@ -140,6 +144,87 @@ impl ArtifactStore {
         file.flush().await.map_err(disk)?;
         Ok(scratch)
     }
+
+    /// One signed `GetObject`: the answer when S3 sends the object, else what to do about it.
+    async fn get(
+        &self,
+        url: &str,
+        credentials: &ArtifactCredentials,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, Attempt> {
+        let headers = self
+            .endpoint
+            .sign_get(url, credentials, SystemTime::now())
+            .map_err(|problem| Attempt::Final(FetchError::Unavailable(problem)))?;
+        let mut request = self.http.get(url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let answer_by = deadline.min(Instant::now() + ATTEMPT_TIMEOUT);
+        let response = match tokio::time::timeout_at(answer_by.into(), request.send()).await {
+            Err(_) if answer_by == deadline => return Err(Attempt::Final(late())),
+            Err(_) => {
+                let problem = format!("S3 could not be read: GetObject: no answer within {ATTEMPT_TIMEOUT:?}");
+                return Err(Attempt::Again(problem));
+            }
+            Ok(Err(error)) => {
+                let kind = if error.is_timeout() {
+                    "timed out"
+                } else {
+                    "network error"
+                };
+                let cause = hooks_common::aws::cause_chain(&error.without_url());
+                return Err(Attempt::Again(format!(
+                    "S3 could not be read: GetObject: {kind}: {cause}"
+                )));
+            }
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let body = tokio::time::timeout_at(deadline.into(), error_body(response))
+            .await
+            .unwrap_or_default();
+        let (code, message) = error_code_and_message(&body);
+        match classify(status, code.as_deref(), message.as_deref()) {
+            FetchError::Unavailable(problem) if retried(status, code.as_deref()) => Err(Attempt::Again(problem)),
+            error => Err(Attempt::Final(error)),
+        }
+    }
+}
+
+/// What one `GetObject` came to, when it did not bring the object.
+enum Attempt {
+    /// S3 could not answer now: worth another attempt while there are attempts and time.
+    Again(String),
+    Final(FetchError),
+}
+
+fn late() -> FetchError {
+    FetchError::Unavailable("S3 did not deliver the artifact before the function's deadline".into())
+}
+
+/// The start of an error answer, for its code and message (never kept or shown whole).
+async fn error_body(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The answers the SDK's standard retries try again: S3's 5xx and its throttling.
+fn retried(status: u16, code: Option<&str>) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
+        || matches!(
+            code,
+            Some("SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable")
+        )
 }
 
 /// A scratch file name no other download of this process uses.
@@ -154,24 +239,16 @@ fn scratch_name() -> String {
 
 /// S3 refusing or not finding the artifact means the setup is wrong; anything else (5xx, throttling, timeouts,
 /// the network, an answer this runner does not expect) means S3 could not be read now. Neither passes the job.
-fn classify(error: SdkError<GetObjectError, aws_sdk_s3::config::http::HttpResponse>) -> FetchError {
-    let status = error.raw_response().map(|r| r.status().as_u16());
-    let code = error
-        .as_service_error()
-        .and_then(ProvideErrorMetadata::code)
-        .map(str::to_owned);
+fn classify(status: u16, code: Option<&str>, message: Option<&str>) -> FetchError {
     let said = |code: &str| {
-        let message = error
-            .as_service_error()
-            .and_then(ProvideErrorMetadata::message)
-            .unwrap_or("");
+        let message = message.unwrap_or("");
         format!(
             "S3 answered {code}{}{message}",
             if message.is_empty() { "" } else { ": " }
         )
     };
-    match (code.as_deref(), status) {
-        (Some("NoSuchKey"), _) | (None, Some(404)) => FetchError::Misconfigured {
+    match (code, status) {
+        (Some("NoSuchKey"), _) | (None, 404) => FetchError::Misconfigured {
             problem: format!("the artifact is not in the artifact store ({})", said("NoSuchKey")),
             fix: "run the release again from the stage that produces the artifact (a lifecycle rule on the artifact \
                   bucket may have removed it)"
@@ -188,7 +265,7 @@ fn classify(error: SdkError<GetObjectError, aws_sdk_s3::config::http::HttpRespon
                   to the artifact store; this function needs no S3 permission of its own"
                 .into(),
         },
-        (code, Some(403)) => FetchError::Misconfigured {
+        (code, 403) => FetchError::Misconfigured {
             problem: format!(
                 "S3 refused the job's artifact credentials ({})",
                 said(code.unwrap_or("403 Forbidden"))
@@ -197,10 +274,11 @@ fn classify(error: SdkError<GetObjectError, aws_sdk_s3::config::http::HttpRespon
                   artifact store, kms:Decrypt)"
                 .into(),
         },
-        _ => FetchError::Unavailable(format!(
-            "S3 could not be read: {}",
-            hooks_common::aws::render_sdk_error("GetObject", &error)
+        (Some(code), status) => FetchError::Unavailable(format!(
+            "S3 could not be read: GetObject: {} (HTTP {status})",
+            said(code).trim_start_matches("S3 answered ")
         )),
+        (None, status) => FetchError::Unavailable(format!("S3 could not be read: GetObject: HTTP {status}")),
     }
 }
 
@@ -209,73 +287,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn path_style_only_with_an_endpoint_override() {
-        let cases = [
-            (vec![], false),
-            (vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")], true),
-            (vec![("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4566")], true),
-            (vec![("AWS_ENDPOINT_URL_S3", " ")], false),
-            (vec![("AWS_ENDPOINT_URL_CODEPIPELINE", "http://127.0.0.1:4566")], false),
-        ];
-        for (pairs, expected) in cases {
-            assert_eq!(endpoint_overridden(&Env::from_pairs(&pairs)), expected, "{pairs:?}");
-        }
-    }
-
-    #[test]
     fn s3_refusing_or_not_finding_is_the_setup_anything_else_is_s3_now() {
-        use aws_sdk_s3::config::http::HttpResponse;
-        use aws_sdk_s3::error::ErrorMetadata;
-        use aws_sdk_s3::primitives::SdkBody;
-        use aws_sdk_s3::types::error::NoSuchKey;
-
-        let answer = |status: u16, error: GetObjectError| {
-            let status = status.try_into().expect("a status code");
-            SdkError::service_error(error, HttpResponse::new(status, SdkBody::empty()))
-        };
-        let coded = |code: &str, message: &str| {
-            GetObjectError::generic(ErrorMetadata::builder().code(code).message(message).build())
-        };
-        // (the error, whether it is the setup's fault, words the problem must hold)
+        // (status, code, message, whether it is the setup's fault, whether it is tried again, words it must hold)
         let cases = [
             (
-                answer(
-                    404,
-                    GetObjectError::NoSuchKey(
-                        NoSuchKey::builder()
-                            .meta(ErrorMetadata::builder().code("NoSuchKey").message("gone").build())
-                            .build(),
-                    ),
-                ),
+                404,
+                Some("NoSuchKey"),
+                Some("gone"),
                 true,
+                false,
                 "not in the artifact store (S3 answered NoSuchKey: gone)",
             ),
+            (404, None, None, true, false, "not in the artifact store"),
             (
-                answer(404, coded("NoSuchBucket", "no bucket")),
+                404,
+                Some("NoSuchBucket"),
+                Some("no bucket"),
                 true,
+                false,
                 "bucket does not exist",
             ),
             (
-                answer(403, coded("AccessDenied", "Access Denied")),
+                403,
+                Some("AccessDenied"),
+                Some("Access Denied"),
                 true,
+                false,
                 "S3 answered AccessDenied: Access Denied",
             ),
             (
-                answer(403, coded("InvalidAccessKeyId", "unknown key")),
+                403,
+                Some("InvalidAccessKeyId"),
+                Some("unknown key"),
                 true,
+                false,
                 "S3 answered InvalidAccessKeyId",
             ),
-            (answer(500, coded("InternalError", "try again")), false, "InternalError"),
-            (answer(503, coded("SlowDown", "reduce your rate")), false, "SlowDown"),
-            (answer(400, coded("ExpiredToken", "expired")), false, "ExpiredToken"),
+            (403, None, None, true, false, "S3 answered 403 Forbidden"),
             (
-                SdkError::timeout_error("attempt timeout"),
+                500,
+                Some("InternalError"),
+                Some("try again"),
                 false,
-                "S3 could not be read",
+                true,
+                "InternalError: try again (HTTP 500)",
+            ),
+            (503, Some("SlowDown"), Some("reduce your rate"), false, true, "SlowDown"),
+            (502, None, None, false, true, "GetObject: HTTP 502"),
+            (400, Some("ExpiredToken"), Some("expired"), false, false, "ExpiredToken"),
+            (
+                301,
+                Some("PermanentRedirect"),
+                None,
+                false,
+                false,
+                "PermanentRedirect (HTTP 301)",
             ),
         ];
-        for (error, setup, words) in cases {
-            match classify(error) {
+        for (status, code, message, setup, again, words) in cases {
+            assert_eq!(retried(status, code), again, "{status} {code:?}");
+            match classify(status, code, message) {
                 FetchError::Misconfigured { problem, fix } if setup => {
                     assert!(problem.contains(words), "{words:?} not in {problem}");
                     assert!(!fix.is_empty());
