@@ -91,7 +91,9 @@ async fn get_object_returns_the_artifact_to_the_jobs_credentials() {
 #[tokio::test]
 async fn a_request_signed_with_the_wrong_secret_is_refused_as_s3_refuses_it() {
     let (sim, mut credentials) = start().await;
-    sim.state.s3().put_object(&artifact_bucket(), KEY, zip_artifact([("a", "b")]));
+    sim.state
+        .s3()
+        .put_object(&artifact_bucket(), KEY, zip_artifact([("a", "b")]));
     // The job's key id and session token, another secret: only the signature can tell.
     credentials.secret_access_key.push('x');
     let err = client(&sim, Some(&credentials))
