@@ -79,8 +79,13 @@ impl std::fmt::Debug for ServiceEndpoints {
 }
 
 impl LoadServiceConfig for ServiceEndpoints {
+    /// The key names the general variable (`AWS_ENDPOINT_URL`) and the service (`Config Service`); the
+    /// service's own variable (`AWS_ENDPOINT_URL_CONFIG_SERVICE`) comes first, as `aws_config` reads them.
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
-        self.0.optional(key.env())
+        let service = key.service_id().to_ascii_uppercase().replace([' ', '-'], "_");
+        self.0
+            .optional(&format!("{}_{service}", key.env()))
+            .or_else(|| self.0.optional(key.env()))
     }
 }
 
@@ -227,6 +232,52 @@ mod tests {
         assert!(told.starts_with("GetPipeline: "), "{told}");
         assert!(told.contains("no pipeline shop") && told.contains("HTTP 400"), "{told}");
         assert!(!told.contains("SECRET"), "{told}");
+    }
+
+    #[tokio::test]
+    async fn the_configuration_is_the_environments_and_a_service_endpoint_wins() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let codepipeline = format!("http://{}", listener.local_addr().unwrap());
+        let served = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut read = vec![0; 64 * 1024];
+            let size = socket.read(&mut read).await.unwrap();
+            let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 2\r\n\r\n{}";
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&read[..size]).into_owned()
+        });
+        let env = Env::from_pairs(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_ENDPOINT_URL_CODEPIPELINE", &codepipeline),
+        ]);
+        let config = sdk_config(&env);
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:9"));
+        // FIPS endpoints are AWS's own (the SDK refuses them with an endpoint override).
+        let fips = sdk_config(&Env::from_pairs(&[
+            ("AWS_USE_FIPS_ENDPOINT", "TRUE"),
+            ("AWS_REGION", "us-gov-west-1"),
+        ]));
+        assert_eq!((fips.use_fips(), fips.use_dual_stack()), (Some(true), None));
+        // The role's credentials come from the process environment; the test's keys stand in for them.
+        let client = aws_sdk_codepipeline::Client::from_conf(
+            aws_sdk_codepipeline::config::Builder::from(&config)
+                .credentials_provider(aws_sdk_codepipeline::config::Credentials::for_tests())
+                .build(),
+        );
+        client
+            .list_pipelines()
+            .send()
+            .await
+            .expect("the service's own endpoint answers");
+        let request = served.await.unwrap();
+        assert!(
+            request.contains("x-amz-target: CodePipeline_20150709.ListPipelines"),
+            "{request}"
+        );
+        assert!(request.contains("/eu-west-1/codepipeline/aws4_request"), "{request}");
     }
 
     #[test]
