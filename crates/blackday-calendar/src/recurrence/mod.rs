@@ -13,6 +13,7 @@
 //! `UNTIL` is read by this module, not by the `rrule` crate (which would read a floating `UNTIL` in the machine's
 //! own zone); see [`rule::parse_until`].
 
+mod build;
 mod expand;
 mod rule;
 
@@ -123,7 +124,7 @@ impl Recurrence {
         start_counts: bool,
     ) -> Result<Recurrence, String> {
         let checked = rule::check(rule, zone)?;
-        let mut parsed: RRule<Unvalidated> = checked.parts.join(";").parse().map_err(|e| rrule_problem(&e))?;
+        let mut parsed: RRule<Unvalidated> = build::unvalidated(&checked.parts)?;
         // A query expands the occurrences in the range it looks at (up to 400 days ahead): an HOURLY rule has at
         // most 9 600 there, a MINUTELY one 576 000, which would cost a gate its deadline; no BlackDay recurs that
         // often.
