@@ -379,3 +379,290 @@ fn every_queue_is_retained_and_alarmed_and_every_function_has_an_errors_alarm() 
     }
     assert!(queues >= 11, "the template's queues were found ({queues})");
 }
+
+// ---- Notices to SNS topics ---------------------------------------------------------------------------------
+//
+// The failure notifier (an `sns_topic_arn` in SLACK_ROUTES) and the BlackDay gate (HOLD_NOTICE_SNS_TOPIC_ARN) can
+// publish to topics of the operator's own. Their roles may do so on exactly the topics the parameters name, and only
+// when some are named: an IAM statement with an empty Resource is invalid, and one on `*` would let them publish
+// anywhere. Each sns:Publish statement is therefore `!If [Condition, statement, !Ref AWS::NoValue]` over a
+// condition that tests the very parameter its Resource names.
+
+/// The functions that publish notices to the topics named by NoticeTopicArns.
+const NOTICE_PUBLISHERS: [&str; 2] = ["FailureNotifierFunction", "BlackDayGateFunction"];
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Whether a line is YAML content (not blank, not a comment).
+fn content(line: &str) -> bool {
+    let trimmed = line.trim();
+    !trimmed.is_empty() && !trimmed.starts_with('#')
+}
+
+fn resource<'a>(template: &'a str, name: &str) -> Vec<&'a str> {
+    resources(template)
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no resource {name}"))
+        .1
+}
+
+/// A parameter's lines.
+fn parameter<'a>(template: &'a str, name: &str) -> Vec<&'a str> {
+    entries(&section(template, "Parameters"), 2)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no parameter {name}"))
+        .1
+}
+
+/// A parameter's own `key:` (four spaces in), quotes removed.
+fn parameter_value(template: &str, name: &str, key: &str) -> Option<String> {
+    parameter(template, name).iter().find_map(|l| {
+        let own = l.strip_prefix("    ").filter(|rest| !rest.starts_with(' '))?;
+        let value = own.strip_prefix(key)?.strip_prefix(':')?.trim();
+        Some(value.trim_matches('\'').trim_matches('"').to_string())
+    })
+}
+
+/// The parameter a condition tests for being non-empty: `!Not [!Equals [!Ref P, '']]`, or for a list
+/// `!Not [!Equals [!Join ['', !Ref P], '']]`. Any other form panics: the tests below cannot evaluate it.
+fn non_empty_test(template: &str, condition: &str) -> String {
+    let expression = section(template, "Conditions")
+        .iter()
+        .find_map(|l| {
+            let (name, expression) = l.strip_prefix("  ")?.split_once(':')?;
+            (name == condition).then(|| expression.trim())
+        })
+        .unwrap_or_else(|| panic!("no condition {condition}"));
+    let tested = expression
+        .strip_prefix("!Not [!Equals [")
+        .and_then(|e| e.strip_suffix(", '']]"))
+        .unwrap_or_else(|| panic!("{condition}: `{expression}` is not `!Not [!Equals [..., '']]`"));
+    let parameter = tested
+        .strip_prefix("!Ref ")
+        .or_else(|| tested.strip_prefix("!Join ['', !Ref ")?.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{condition}: `{tested}` is neither !Ref P nor !Join ['', !Ref P]"));
+    parameter.to_string()
+}
+
+/// One IAM statement of a function's inline policies that allows an SNS action.
+#[derive(Debug)]
+struct SnsStatement {
+    sid: Option<String>,
+    /// The `!If` condition the statement is the true branch of, if any (`None`: always there).
+    condition: Option<String>,
+    resource: String,
+}
+
+/// Every statement of a function's inline policies that names an SNS action, with the `!If` around it. A grant of
+/// SNS in a form this cannot read (a SAM policy template, a flow-style statement) panics, so that it is looked at.
+fn sns_statements(function: &str, lines: &[&str]) -> Vec<SnsStatement> {
+    let mut statements = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        // An SNS action (`sns:Publish`, `sns:*`; an ARN's `:sns:` is followed by a region) or a SAM policy template.
+        let names_action = trimmed
+            .match_indices("sns:")
+            .any(|(at, _)| trimmed[at + 4..].starts_with(|c: char| c.is_ascii_uppercase() || c == '*'));
+        let policy_template = trimmed.starts_with("- SNS") && trimmed.contains("Policy");
+        if !content(line) || !(names_action || policy_template) {
+            continue;
+        }
+        // The `Action:` key: this line, or the one above a `- sns:...` list item.
+        let action = if trimmed.starts_with("Action:") {
+            i
+        } else if trimmed.starts_with("- sns:") {
+            (0..i)
+                .rev()
+                .find(|&j| content(lines[j]) && indent(lines[j]) < indent(line))
+                .filter(|&j| lines[j].trim() == "Action:")
+                .unwrap_or_else(|| panic!("{function}: `{trimmed}` is not in an Action list"))
+        } else {
+            panic!("{function}: `{trimmed}` grants SNS in a form this test cannot read");
+        };
+        let key_indent = indent(lines[action]);
+        let start = (0..action)
+            .rev()
+            .find(|&j| content(lines[j]) && indent(lines[j]) < key_indent)
+            .filter(|&j| lines[j].trim_start().starts_with("- ") && indent(lines[j]) + 2 == key_indent)
+            .unwrap_or_else(|| panic!("{function}: the statement around `{trimmed}` is not a block list item"));
+        let item_indent = indent(lines[start]);
+        let body: Vec<&str> = std::iter::once(&lines[start][item_indent + 2..])
+            .chain(
+                lines[start + 1..]
+                    .iter()
+                    .take_while(|l| !content(l) || indent(l) > item_indent)
+                    .map(|l| l.trim()),
+            )
+            .collect();
+        let key = |key: &str| {
+            body.iter()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::trim))
+                .map(str::to_string)
+        };
+        let resource = key("Resource").unwrap_or_else(|| panic!("{function}: an SNS statement has no Resource"));
+        // `- !If` / `- Condition` / `- statement` / `- !Ref AWS::NoValue`, all as block list items.
+        let before: Vec<usize> = (0..start).rev().filter(|&j| content(lines[j])).take(2).collect();
+        let after = lines[start + 1..]
+            .iter()
+            .find(|l| content(l) && indent(l) <= item_indent);
+        let condition = match before.as_slice() {
+            [name, open, ..]
+                if lines[*open].trim() == "- !If"
+                    && indent(lines[*open]) + 2 == item_indent
+                    && indent(lines[*name]) == item_indent
+                    && lines[*name].trim_start().starts_with("- ") =>
+            {
+                let else_branch = after.map(|l| l.trim());
+                assert_eq!(
+                    else_branch,
+                    Some("- !Ref AWS::NoValue"),
+                    "{function}: a conditional SNS statement is left out, not replaced, when its condition is false"
+                );
+                Some(lines[*name].trim().trim_start_matches("- ").to_string())
+            }
+            _ => None,
+        };
+        statements.push(SnsStatement {
+            sid: key("Sid"),
+            condition,
+            resource,
+        });
+    }
+    statements
+}
+
+/// A function's SNS statements that exist when every parameter is at `values` (else at its Default).
+fn sns_statements_with(template: &str, function: &str, values: &[(&str, &str)]) -> Vec<SnsStatement> {
+    sns_statements(function, &resource(template, function))
+        .into_iter()
+        .filter(|statement| {
+            let Some(condition) = &statement.condition else {
+                return true;
+            };
+            let tested = non_empty_test(template, condition);
+            let value = values
+                .iter()
+                .find(|(name, _)| *name == tested)
+                .map(|(_, value)| value.to_string())
+                .or_else(|| parameter_value(template, &tested, "Default"))
+                .unwrap_or_default();
+            // What `!Join ['', list]` or the string itself is: empty exactly when no value is given.
+            !value.split(',').map(str::trim).collect::<String>().is_empty()
+        })
+        .collect()
+}
+
+#[test]
+fn notice_publishers_may_not_publish_to_sns_with_the_parameters_at_their_defaults() {
+    for parameter in ["NoticeTopicArns", "BlackDayHoldNoticeTopicArn"] {
+        assert_eq!(
+            parameter_value(TEMPLATE, parameter, "Default").as_deref(),
+            Some(""),
+            "{parameter} defaults to empty"
+        );
+    }
+    assert_eq!(
+        parameter_value(TEMPLATE, "NoticeTopicArns", "Type").as_deref(),
+        Some("CommaDelimitedList")
+    );
+    for function in NOTICE_PUBLISHERS {
+        let granted = sns_statements_with(TEMPLATE, function, &[]);
+        assert!(
+            granted.is_empty(),
+            "{function}: sns:Publish with the parameters at their defaults: {granted:?}"
+        );
+    }
+}
+
+#[test]
+fn notice_publishers_may_publish_to_exactly_the_named_topics() {
+    let topics = "arn:aws:sns:eu-west-1:111122223333:deploys,arn:aws:sns:eu-west-1:111122223333:holds";
+    for function in NOTICE_PUBLISHERS {
+        let granted = sns_statements_with(TEMPLATE, function, &[("NoticeTopicArns", topics)]);
+        let resources: Vec<&str> = granted.iter().map(|s| s.resource.as_str()).collect();
+        assert_eq!(
+            resources,
+            ["!Ref NoticeTopicArns"],
+            "{function}: sns:Publish on the listed topics alone once NoticeTopicArns names some"
+        );
+    }
+    // The hold notice's topic is granted to the gate by itself, without being listed in NoticeTopicArns too.
+    let hold = [("BlackDayHoldNoticeTopicArn", "arn:aws:sns:eu-west-1:111122223333:holds")];
+    let granted = sns_statements_with(TEMPLATE, "BlackDayGateFunction", &hold);
+    let resources: Vec<&str> = granted.iter().map(|s| s.resource.as_str()).collect();
+    assert_eq!(
+        resources,
+        ["!Ref BlackDayHoldNoticeTopicArn"],
+        "the gate may publish its hold notices"
+    );
+    assert!(
+        sns_statements_with(TEMPLATE, "FailureNotifierFunction", &hold).is_empty(),
+        "the failure notifier has no business with the hold notice's topic"
+    );
+}
+
+#[test]
+fn every_sns_publish_statement_on_a_parameter_is_conditioned_on_that_parameter() {
+    for function in NOTICE_PUBLISHERS {
+        let statements = sns_statements(function, &resource(TEMPLATE, function));
+        assert!(
+            !statements.is_empty(),
+            "{function}: its sns:Publish statements were found"
+        );
+        for statement in statements {
+            let SnsStatement {
+                sid,
+                condition,
+                resource,
+            } = &statement;
+            let named = resource
+                .strip_prefix("!Ref ")
+                .unwrap_or_else(|| panic!("{function} {sid:?}: Resource `{resource}` is not a parameter's topics"));
+            let condition = condition.as_deref().unwrap_or_else(|| {
+                panic!("{function} {sid:?}: sns:Publish on {named} is not conditioned on it (empty: invalid IAM)")
+            });
+            assert_eq!(
+                non_empty_test(TEMPLATE, condition),
+                named,
+                "{function} {sid:?}: conditioned on {condition}, which does not test {named}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_blackday_gate_sends_hold_notices_where_the_parameter_says() {
+    let gate = resource(TEMPLATE, "BlackDayGateFunction");
+    assert_eq!(
+        value_after(&gate, "Variables:", blackday_gate::notice::TOPIC_VAR),
+        Some("!Ref BlackDayHoldNoticeTopicArn"),
+        "the gate's {} comes from BlackDayHoldNoticeTopicArn",
+        blackday_gate::notice::TOPIC_VAR
+    );
+    // Empty means Slack because the gate reads an empty setting as unset; a topic must be a full ARN.
+    assert_eq!(
+        parameter_value(TEMPLATE, "BlackDayHoldNoticeTopicArn", "Type").as_deref(),
+        Some("String")
+    );
+    // Full ARNs of standard topics, as the template takes AlarmNotificationTopicArn (a wildcard or a partial ARN
+    // would be refused by the function, or widen the grant, only after the deploy).
+    let topic_arn = parameter_value(TEMPLATE, "AlarmNotificationTopicArn", "AllowedPattern");
+    assert!(topic_arn.as_deref().is_some_and(|p| p.starts_with("^(arn:aws")));
+    for parameter in ["BlackDayHoldNoticeTopicArn", "NoticeTopicArns"] {
+        assert_eq!(
+            parameter_value(TEMPLATE, parameter, "AllowedPattern"),
+            topic_arn,
+            "{parameter}: a topic ARN or empty"
+        );
+    }
+    // The failure notifier's routes, SNS ones included, still come from SlackRoutes.
+    let notifier = resource(TEMPLATE, "FailureNotifierFunction");
+    assert_eq!(
+        value_after(&notifier, "Variables:", failure_notifier::routing::ROUTES_VAR),
+        Some("!Ref SlackRoutes")
+    );
+}
