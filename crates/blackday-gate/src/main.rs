@@ -4,6 +4,7 @@ use blackday_gate::feed::{self, FeedCache};
 use blackday_gate::notice::Notices;
 use blackday_gate::settings::Settings;
 use hooks_common::approval::{ApprovalDesk, GateFunction, GateSettings};
+use hooks_common::aws::Deferred;
 use hooks_common::secrets::WebhookStore;
 use hooks_common::slack::{RetryPolicy, SlackClient};
 
@@ -20,9 +21,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         );
         let notices = Notices::new(
             hooks_common::notice::Notifier::new(
-                WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
+                WebhookStore::new(Deferred::new(&sdk, aws_sdk_secretsmanager::Client::new), env)?,
                 SlackClient::new(RetryPolicy::default())?,
-                aws_sdk_sns::Client::new(&sdk),
+                Deferred::new(&sdk, aws_sdk_sns::Client::new),
             ),
             blackday_gate::notice::destination(env, settings.slack_secret_id)?,
         );

@@ -233,12 +233,17 @@ fn publish_verdict(error: &SdkError<PublishError, HttpResponse>) -> PublishVerdi
 pub struct Notifier {
     webhooks: WebhookStore,
     slack: SlackClient,
-    sns: aws_sdk_sns::Client,
+    sns: crate::aws::Deferred<aws_sdk_sns::Client>,
     policy: RetryPolicy,
 }
 
 impl Notifier {
-    pub fn new(webhooks: WebhookStore, slack: SlackClient, sns: aws_sdk_sns::Client) -> Notifier {
+    /// `sns`: an SNS client, or one built on the first notice to a topic ([`crate::aws::Deferred`]).
+    pub fn new(
+        webhooks: WebhookStore,
+        slack: SlackClient,
+        sns: impl Into<crate::aws::Deferred<aws_sdk_sns::Client>>,
+    ) -> Notifier {
         Notifier::with_policy(webhooks, slack, sns, RetryPolicy::default())
     }
 
@@ -246,13 +251,13 @@ impl Notifier {
     pub fn with_policy(
         webhooks: WebhookStore,
         slack: SlackClient,
-        sns: aws_sdk_sns::Client,
+        sns: impl Into<crate::aws::Deferred<aws_sdk_sns::Client>>,
         policy: RetryPolicy,
     ) -> Notifier {
         Notifier {
             webhooks,
             slack,
-            sns,
+            sns: sns.into(),
             policy,
         }
     }

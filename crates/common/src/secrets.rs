@@ -67,7 +67,7 @@ impl fmt::Debug for Webhook {
 const CACHE_FOR: Duration = Duration::from_secs(300);
 
 pub struct WebhookStore {
-    client: aws_sdk_secretsmanager::Client,
+    client: crate::aws::Deferred<aws_sdk_secretsmanager::Client>,
     cache: Mutex<HashMap<String, (Webhook, Instant)>>,
     allow_loopback_http: bool,
 }
@@ -76,7 +76,11 @@ pub struct WebhookStore {
 pub const ALLOW_LOOPBACK_HTTP_VAR: &str = "SLACK_ALLOW_LOOPBACK_HTTP";
 
 impl WebhookStore {
-    pub fn new(client: aws_sdk_secretsmanager::Client, env: &crate::settings::Env) -> Result<WebhookStore, Error> {
+    /// `client`: a Secrets Manager client, or one built on the first read ([`crate::aws::Deferred`]).
+    pub fn new(
+        client: impl Into<crate::aws::Deferred<aws_sdk_secretsmanager::Client>>,
+        env: &crate::settings::Env,
+    ) -> Result<WebhookStore, Error> {
         let allow_loopback_http = match env.optional(ALLOW_LOOPBACK_HTTP_VAR).as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -89,7 +93,7 @@ impl WebhookStore {
             }
         };
         Ok(WebhookStore {
-            client,
+            client: client.into(),
             cache: Mutex::new(HashMap::new()),
             allow_loopback_http,
         })

@@ -1,3 +1,4 @@
+use hooks_common::aws::Deferred;
 use hooks_common::notice::Notifier;
 use hooks_common::secrets::WebhookStore;
 use hooks_common::slack::{RetryPolicy, SlackClient};
@@ -10,9 +11,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let settings = Settings::from_env(env)?;
         let sdk = hooks_common::aws::sdk_config(env);
         let notifier = Notifier::new(
-            WebhookStore::new(aws_sdk_secretsmanager::Client::new(&sdk), env)?,
+            WebhookStore::new(Deferred::new(&sdk, aws_sdk_secretsmanager::Client::new), env)?,
             SlackClient::new(RetryPolicy::default())?,
-            aws_sdk_sns::Client::new(&sdk),
+            Deferred::new(&sdk, aws_sdk_sns::Client::new),
         );
         let region = env.optional("AWS_REGION").unwrap_or_else(|| "us-east-1".to_owned());
         Ok(TransitionDisabler::new(

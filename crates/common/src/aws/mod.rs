@@ -1,6 +1,7 @@
 //! SDK configuration shared by every function: built once in `main`, honouring `AWS_ENDPOINT_URL*`; and the one
 //! way an AWS call is bounded by the invocation's deadline and its failure told.
 
+mod deferred;
 mod http_client;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
 use crate::settings::Env;
 
+pub use deferred::Deferred;
 pub use http_client::{aws_reqwest_client, sdk_http_client};
 
 use crate::Error;
