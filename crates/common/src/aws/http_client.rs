@@ -196,6 +196,22 @@ mod tests {
         Client::new(&config)
     }
 
+    /// `GetPipeline` of "shop" through [`codepipeline`]'s client, its dispatch failure checked by `kind`.
+    async fn a_dispatch_failure(endpoint: &str, kind: fn(&ConnectorError) -> bool) {
+        let error = codepipeline(endpoint)
+            .await
+            .get_pipeline()
+            .name("shop")
+            .send()
+            .await
+            .unwrap_err();
+        let SdkError::DispatchFailure(failure) = &error else {
+            panic!("not a dispatch failure: {}", crate::aws::sdk_problem(&error))
+        };
+        let connector = failure.as_connector_error().expect("a connector error");
+        assert!(kind(connector), "{}", crate::aws::sdk_problem(&error));
+    }
+
     /// A loopback server that answers each connection with `answer(n)` (n counts connections from 0) and keeps the
     /// request it read; `None` closes the connection without a word.
     async fn server(
@@ -301,17 +317,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
-        let error = codepipeline(&endpoint)
-            .await
-            .get_pipeline()
-            .name("shop")
-            .send()
-            .await
-            .unwrap_err();
-        let SdkError::DispatchFailure(failure) = &error else {
-            panic!("not a dispatch failure")
-        };
-        assert!(failure.is_io(), "{}", crate::aws::sdk_problem(&error));
+        a_dispatch_failure(&endpoint, ConnectorError::is_io).await;
     }
 
     #[tokio::test]
@@ -325,17 +331,7 @@ mod tests {
                 held.push(socket);
             }
         });
-        let error = codepipeline(&endpoint)
-            .await
-            .get_pipeline()
-            .name("shop")
-            .send()
-            .await
-            .unwrap_err();
-        let SdkError::DispatchFailure(failure) = &error else {
-            panic!("not a dispatch failure")
-        };
-        assert!(failure.is_timeout(), "{}", crate::aws::sdk_problem(&error));
+        a_dispatch_failure(&endpoint, ConnectorError::is_timeout).await;
         silent.abort();
     }
 
