@@ -682,3 +682,46 @@ async fn credentials_s3_refuses_are_a_configuration_error() {
     );
     assert_eq!((mocks.failure.num_calls(), mocks.metrics.num_calls()), (1, 0));
 }
+
+/// The artifact read straight from the store, with the job's credentials: S3's transient answers are tried again
+/// (three attempts in all, as the SDK's standard retries), and what is still failing after them is reported.
+#[tokio::test]
+async fn the_artifact_read_tries_s3_again_and_then_gives_up() {
+    use pipeline_sim::Service;
+    use pipeline_sim::faults::{Fault, FaultKind};
+    use post_deploy_test_runner::artifact::{ArtifactCredentials, FetchError, S3Location};
+
+    let (sim, credentials) = artifact_sim(&[("checks/smoke.json", "{}")]).await;
+    let credentials = ArtifactCredentials::new(
+        Some(credentials.access_key_id.clone()),
+        Some(credentials.secret_access_key.clone()),
+        Some(credentials.session_token.clone()),
+    )
+    .unwrap();
+    let location = S3Location {
+        bucket: artifact_bucket(),
+        key: ARTIFACT_KEY.into(),
+    };
+    let store = artifact_store(&sim.endpoint_url());
+
+    // Throttled twice, answered the third time.
+    sim.state
+        .faults
+        .inject(Fault::new(Service::S3, FaultKind::Throttle).on("GetObject").times(2));
+    let read = store.download(&location, &credentials, soon(30)).await;
+    assert!(read.is_ok(), "{:?}", read.err());
+    assert_eq!(sim.state.call_count(Service::S3, "GetObject"), 3);
+
+    // Failing every time: three attempts, then S3 is unavailable (never a configuration error, never a pass).
+    sim.state
+        .faults
+        .inject(Fault::new(Service::S3, FaultKind::ServerError).on("GetObject"));
+    let Err(FetchError::Unavailable(problem)) = store.download(&location, &credentials, soon(30)).await else {
+        panic!("a failing S3 is unavailable")
+    };
+    assert!(
+        problem.contains("InternalError") && problem.contains("after 3 attempts"),
+        "{problem}"
+    );
+    assert_eq!(sim.state.call_count(Service::S3, "GetObject"), 6);
+}
