@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use blackday_calendar::BlackDayCalendar;
+use blackday_calendar::{BlackDayCalendar, Zone};
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 
 /// The instant every check asks about: a fixed Wednesday morning, so runs compare.
@@ -106,7 +106,8 @@ fn main() {
 }
 
 fn parse(text: &str) -> BlackDayCalendar {
-    BlackDayCalendar::from_ics(text, chrono_tz::Europe::Berlin).unwrap_or_else(|e| panic!("the bench feed: {e}"))
+    let berlin = Zone::named("Europe/Berlin").expect("a zone of the database");
+    BlackDayCalendar::from_ics(text, berlin).unwrap_or_else(|e| panic!("the bench feed: {e}"))
 }
 
 fn feed(events: &str) -> String {

@@ -1,8 +1,7 @@
 //! The calendar: blackouts, allowed windows, and merging.
 
-use chrono_tz::Tz;
-
 use crate::model::{Period, Role};
+use crate::zone::Zone;
 
 /// Blackout periods and allowed deployment windows.
 ///
@@ -14,14 +13,14 @@ use crate::model::{Period, Role};
 /// [`merge`]: BlackDayCalendar::merge
 #[derive(Debug, Clone)]
 pub struct BlackDayCalendar {
-    pub(crate) zone: Tz,
+    pub(crate) zone: Zone,
     pub(crate) blackouts: Vec<Period>,
     pub(crate) window_groups: Vec<Vec<Period>>,
 }
 
 impl BlackDayCalendar {
     /// An empty calendar (every instant is clear) whose periods default to `zone`.
-    pub fn new(zone: Tz) -> BlackDayCalendar {
+    pub fn new(zone: Zone) -> BlackDayCalendar {
         BlackDayCalendar {
             zone,
             blackouts: Vec::new(),
@@ -30,7 +29,7 @@ impl BlackDayCalendar {
     }
 
     /// The calendar's own time zone, which its periods use unless they name one.
-    pub fn zone(&self) -> Tz {
+    pub fn zone(&self) -> Zone {
         self.zone
     }
 

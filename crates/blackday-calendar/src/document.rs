@@ -4,14 +4,13 @@
 //! here, so each error names the path of the field (`blackouts[2].weekly.from`), what is wrong, and what to write.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Weekday};
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::calendar::BlackDayCalendar;
 use crate::error::Error;
 use crate::model::{END_OF_DAY, Fixed, Minute, MonthDay, Monthly, Period, Rule, Weekly, Yearly, at_minute};
 use crate::recurrence::{Exception, Length, Recurrence};
-use crate::zone::parse_zone;
+use crate::zone::{Zone, parse_zone};
 
 /// A calendar document as read from JSON, before its values are checked; embed it in a larger settings document
 /// and call [`CalendarDocument::into_calendar`], or use [`BlackDayCalendar::from_json`].
@@ -215,7 +214,7 @@ impl CalendarDocument {
     /// Checks every value and builds the calendar. `default_zone` is used when the document names no `timezone`
     /// (without one, the `timezone` is required); `path` is where the document sits inside a larger one (`""` at
     /// the top), so errors name the full path.
-    pub fn into_calendar(self, default_zone: Option<Tz>, path: &str) -> Result<BlackDayCalendar, Error> {
+    pub fn into_calendar(self, default_zone: Option<Zone>, path: &str) -> Result<BlackDayCalendar, Error> {
         let zone_path = join(path, "timezone");
         let zone = match (&self.timezone, default_zone) {
             (Some(name), _) => {
@@ -257,7 +256,7 @@ impl CalendarDocument {
 }
 
 impl PeriodDocument {
-    fn check(self, calendar_zone: Tz, path: &str) -> Result<Period, Error> {
+    fn check(self, calendar_zone: Zone, path: &str) -> Result<Period, Error> {
         if self.name.trim().is_empty() {
             return Err(at(
                 &join(path, "name"),
@@ -314,7 +313,7 @@ impl PeriodDocument {
     }
 }
 
-fn check_dates(dates: &[String], zone: Tz, path: &str) -> Result<Rule, Error> {
+fn check_dates(dates: &[String], zone: Zone, path: &str) -> Result<Rule, Error> {
     if dates.is_empty() {
         return Err(at(
             path,
@@ -333,11 +332,11 @@ fn check_dates(dates: &[String], zone: Tz, path: &str) -> Result<Rule, Error> {
 }
 
 /// The whole days from `first` to `last` (inclusive).
-fn day_span(zone: Tz, first: NaiveDate, last: NaiveDate) -> Fixed {
+fn day_span(zone: Zone, first: NaiveDate, last: NaiveDate) -> Fixed {
     Fixed::local(zone, at_minute(first, 0), at_minute(last, END_OF_DAY))
 }
 
-fn check_once(once: &FromTo, zone: Tz, path: &str) -> Result<Rule, Error> {
+fn check_once(once: &FromTo, zone: Zone, path: &str) -> Result<Rule, Error> {
     let from = parse_point(&once.from).map_err(|found| at(&join(path, "from"), found))?;
     let to = parse_point(&once.to).map_err(|found| at(&join(path, "to"), found))?;
     let start = match from {
@@ -449,7 +448,7 @@ fn check_yearly(yearly: &FromTo, path: &str) -> Result<Yearly, Error> {
     Ok(Yearly { from, to })
 }
 
-fn check_rrule(rrule: &RruleDocument, zone: Tz, path: &str) -> Result<Recurrence, Error> {
+fn check_rrule(rrule: &RruleDocument, zone: Zone, path: &str) -> Result<Recurrence, Error> {
     let start_path = join(path, "start");
     let start = parse_point(&rrule.start).map_err(|found| at(&start_path, found))?;
     let length = match (rrule.duration_hours, start) {

@@ -125,9 +125,10 @@ pub use error::Error;
 pub use ics::periods_from_ics;
 pub use model::{Period, Span};
 pub use query::{Cause, HORIZON, OUTSIDE_WINDOWS, Upcoming, Verdict};
+pub use zone::{Zone, ZoneOffset};
 
 /// Parses a time zone name under the crate's rule (IANA `Area/Location` names and `"UTC"`; see [`zone`]), for
 /// callers that take a zone from elsewhere (a command line, a setting). `field` names where the name came from.
-pub fn parse_time_zone(name: &str, field: &str) -> Result<chrono_tz::Tz, Error> {
+pub fn parse_time_zone(name: &str, field: &str) -> Result<Zone, Error> {
     zone::parse_zone_named(name, field)
 }

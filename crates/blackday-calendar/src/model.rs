@@ -7,11 +7,10 @@
 use std::fmt;
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta, Utc, Weekday};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::recurrence::Recurrence;
-use crate::zone::{resolve, resolve_end};
+use crate::zone::{Zone, resolve, resolve_end};
 
 /// Minutes since midnight, `0..=1440` (1440 is midnight at the end of the day).
 pub(crate) type Minute = u32;
@@ -40,7 +39,7 @@ impl Span {
 pub struct Period {
     pub(crate) name: String,
     pub(crate) reason: Option<String>,
-    pub(crate) zone: Tz,
+    pub(crate) zone: Zone,
     pub(crate) rule: Rule,
     pub(crate) role: Role,
 }
@@ -57,7 +56,7 @@ pub(crate) enum Role {
 
 impl Role {
     /// A wall-clock span on the time line (see [`crate::zone`] for the readings).
-    pub(crate) fn place(self, zone: Tz, start: NaiveDateTime, end: NaiveDateTime) -> Span {
+    pub(crate) fn place(self, zone: Zone, start: NaiveDateTime, end: NaiveDateTime) -> Span {
         match self {
             Role::Blackout => Span {
                 start: resolve(zone, start),
@@ -74,7 +73,7 @@ impl Role {
 /// One end of a fixed stretch: a wall-clock time of a zone, or an instant (a UTC time is never ambiguous).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
-    Local(Tz, NaiveDateTime),
+    Local(Zone, NaiveDateTime),
     Instant(DateTime<Utc>),
 }
 
@@ -105,7 +104,7 @@ impl Fixed {
     }
 
     /// Wall-clock times of one zone.
-    pub(crate) fn local(zone: Tz, start: NaiveDateTime, end: NaiveDateTime) -> Fixed {
+    pub(crate) fn local(zone: Zone, start: NaiveDateTime, end: NaiveDateTime) -> Fixed {
         Fixed::new(Endpoint::Local(zone, start), Endpoint::Local(zone, end))
     }
 
@@ -177,7 +176,7 @@ pub(crate) struct Yearly {
 
 impl Period {
     /// A blackout; [`crate::BlackDayCalendar::add_window`] makes it a window.
-    pub(crate) fn new(name: String, reason: Option<String>, zone: Tz, rule: Rule) -> Period {
+    pub(crate) fn new(name: String, reason: Option<String>, zone: Zone, rule: Rule) -> Period {
         Period {
             name,
             reason,
@@ -196,7 +195,7 @@ impl Period {
         self.reason.as_deref()
     }
 
-    pub fn zone(&self) -> Tz {
+    pub fn zone(&self) -> Zone {
         self.zone
     }
 

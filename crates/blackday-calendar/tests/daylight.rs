@@ -11,8 +11,7 @@
 
 mod common;
 
-use blackday_calendar::BlackDayCalendar;
-use chrono_tz::Tz;
+use blackday_calendar::{BlackDayCalendar, Zone};
 use common::{calendar, check_table};
 
 /// A feed of one event with these lines after its SUMMARY.
@@ -21,7 +20,7 @@ fn event(lines: &str) -> BlackDayCalendar {
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Freeze\r\n{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
         lines.replace('\n', "\r\n")
     );
-    BlackDayCalendar::from_ics(&text, Tz::UTC).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    BlackDayCalendar::from_ics(&text, Zone::UTC).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 #[test]

@@ -126,7 +126,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(snapshot.name, "default");
-        assert_eq!(snapshot.calendar.blackouts()[0].zone(), chrono_tz::Europe::Berlin);
+        assert_eq!(
+            snapshot.calendar.blackouts()[0].zone(),
+            blackday_calendar::Zone::named("Europe/Berlin").unwrap()
+        );
         assert!(snapshot.stale.is_none());
     }
 
@@ -142,7 +145,7 @@ mod tests {
         tokio::spawn(async move { axum::serve(listener, app).await });
         let feed = crate::settings::FeedSource {
             url: format!("http://{addr}/cal.ics").parse().unwrap(),
-            zone: chrono_tz::UTC,
+            zone: blackday_calendar::Zone::UTC,
             guard: crate::settings::FeedGuard::default(),
         };
         let calendars = Calendars::new(

@@ -1,9 +1,8 @@
 //! `blackday check`: a release manager asks a calendar, before deploying it, what the gate would: is T inside a
 //! BlackDay, until when, and what comes next. Same engine, same feed reader, same wording as the gate.
 
-use blackday_calendar::{BlackDayCalendar, Verdict};
+use blackday_calendar::{BlackDayCalendar, Verdict, Zone};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use serde_json::json;
 
 use crate::display::{upcoming, when};
@@ -80,7 +79,7 @@ pub async fn read_source(source: &str) -> Result<(String, String), String> {
 }
 
 /// Reads a JSON calendar document or an .ics feed, by what the text is.
-pub fn load(text: &str, zone: Option<Tz>) -> Result<BlackDayCalendar, String> {
+pub fn load(text: &str, zone: Option<Zone>) -> Result<BlackDayCalendar, String> {
     let start = text.trim_start_matches('\u{feff}').trim_start();
     if start.starts_with('{') {
         return BlackDayCalendar::from_json(text).map_err(|e| e.to_string());
@@ -104,7 +103,7 @@ pub fn load(text: &str, zone: Option<Tz>) -> Result<BlackDayCalendar, String> {
 
 /// The instant `--at` names: with an offset as given, otherwise wall-clock time in `zone` (a time inside a
 /// daylight-saving gap is the first instant after it, as the engine reads calendars).
-pub fn instant(at: Option<&str>, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn instant(at: Option<&str>, zone: Zone, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let Some(text) = at.map(str::trim) else {
         return Ok(now);
     };
@@ -144,7 +143,7 @@ pub struct Answer {
 }
 
 /// The answer for `calendar` at `at`, with times shown in `zone`.
-pub fn answer(calendar: &BlackDayCalendar, label: &str, at: DateTime<Utc>, zone: Tz, as_json: bool) -> Answer {
+pub fn answer(calendar: &BlackDayCalendar, label: &str, at: DateTime<Utc>, zone: Zone, as_json: bool) -> Answer {
     let verdict = calendar.verdict(at);
     let next = calendar.next_blackday(at);
     let exit = if verdict.is_clear() { 0 } else { 1 };
@@ -255,7 +254,7 @@ mod tests {
 
     #[test]
     fn reads_times_in_the_zone_or_with_an_offset() {
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         let now: DateTime<Utc> = "2026-11-22T10:00:00Z".parse().unwrap();
         let cases = [
             (Some("2026-12-24T10:00"), "2026-12-24T09:00:00Z"),
@@ -287,7 +286,13 @@ mod tests {
     fn answers_blocked_with_the_end_and_whats_next() {
         let calendar = load(CALENDAR, None).unwrap();
         let at = "2026-12-24T09:00:00Z".parse().unwrap();
-        let answer = answer(&calendar, "retail.json", at, chrono_tz::Europe::Berlin, false);
+        let answer = answer(
+            &calendar,
+            "retail.json",
+            at,
+            Zone::named("Europe/Berlin").unwrap(),
+            false,
+        );
         assert_eq!(answer.exit, 1);
         assert_eq!(
             answer.text,
@@ -303,7 +308,13 @@ next BlackDay  “Launch day” from 2027-02-12 00:00 to 2027-02-13 00:00 Europe
     fn answers_clear_with_the_next_blackday_in_the_zone_asked_for() {
         let calendar = load(CALENDAR, None).unwrap();
         let at = "2026-12-01T09:00:00Z".parse().unwrap();
-        let answer = answer(&calendar, "retail.json", at, chrono_tz::America::New_York, false);
+        let answer = answer(
+            &calendar,
+            "retail.json",
+            at,
+            Zone::named("America/New_York").unwrap(),
+            false,
+        );
         assert_eq!(answer.exit, 0);
         assert!(
             answer.text.contains("verdict        CLEAR: a release may go"),
@@ -323,7 +334,13 @@ next BlackDay  “Launch day” from 2027-02-12 00:00 to 2027-02-13 00:00 Europe
     fn json_answer() {
         let calendar = load(CALENDAR, None).unwrap();
         let at = "2026-12-24T09:00:00Z".parse().unwrap();
-        let answer = answer(&calendar, "retail.json", at, chrono_tz::Europe::Berlin, true);
+        let answer = answer(
+            &calendar,
+            "retail.json",
+            at,
+            Zone::named("Europe/Berlin").unwrap(),
+            true,
+        );
         let parsed: serde_json::Value = serde_json::from_str(&answer.text).unwrap();
         assert_eq!(parsed["clear"], false);
         assert_eq!(parsed["verdict"]["verdict"], "blocked");
@@ -337,7 +354,7 @@ next BlackDay  “Launch day” from 2027-02-12 00:00 to 2027-02-13 00:00 Europe
         let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20261224\r\n\
                    SUMMARY:Christmas\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         assert!(load(ics, None).unwrap_err().contains("needs --zone"));
-        let calendar = load(ics, Some(chrono_tz::Europe::Berlin)).unwrap();
+        let calendar = load(ics, Some(Zone::named("Europe/Berlin").unwrap())).unwrap();
         assert_eq!(calendar.blackouts()[0].name(), "Christmas");
         assert!(load("<html>", None).unwrap_err().contains("neither"));
         assert!(load(r#"{"blackouts": []}"#, None).unwrap_err().contains("timezone"));

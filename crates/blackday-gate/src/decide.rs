@@ -2,9 +2,8 @@
 //! inside one hold until it ends (or reject, if the pipeline asks); a calendar that cannot be read, or a feed's copy
 //! older than allowed, follows the failure policy (hold by default) and never approves; wrong CustomData rejects.
 
-use blackday_calendar::{HORIZON, Verdict};
+use blackday_calendar::{HORIZON, Verdict, Zone};
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use hooks_common::gate::{Decision, FailurePolicy};
 
 use crate::calendars::{Snapshot, Unavailable};
@@ -38,7 +37,7 @@ pub enum HeldBy {
         name: String,
         /// When a release may next go; `None` when not within the horizon.
         opens_at: Option<DateTime<Utc>>,
-        zone: Tz,
+        zone: Zone,
     },
     /// The calendar could not be read: the gate fails closed.
     Unreadable,
@@ -285,7 +284,7 @@ mod tests {
             Some(HeldBy::BlackDay {
                 name: "Launch freeze".into(),
                 opens_at: Some(opens),
-                zone: chrono_tz::Europe::Berlin
+                zone: Zone::named("Europe/Berlin").unwrap()
             })
         );
     }

@@ -1,15 +1,14 @@
 //! Times and durations the way people read them: wall-clock time in the calendar's zone, with UTC beside it
 //! (approval summaries, Slack notices and the CLI all say the same thing the same way).
 
-use blackday_calendar::{HORIZON, Upcoming};
+use blackday_calendar::{HORIZON, Upcoming, Zone};
 use chrono::{DateTime, Duration, Timelike, Utc};
-use chrono_tz::Tz;
 
 /// `2026-12-24 10:00 Europe/Berlin (09:00 UTC)`; seconds appear only when the time has them (one-off periods set to
 /// the second); the UTC date is repeated when it differs.
-pub fn when(at: DateTime<Utc>, zone: Tz) -> String {
+pub fn when(at: DateTime<Utc>, zone: Zone) -> String {
     let format = if at.second() == 0 { "%H:%M" } else { "%H:%M:%S" };
-    if zone == chrono_tz::UTC {
+    if zone == Zone::UTC {
         return format!("{} UTC", at.format(&format!("%Y-%m-%d {format}")));
     }
     let local = at.with_timezone(&zone);
@@ -26,7 +25,7 @@ pub fn when(at: DateTime<Utc>, zone: Tz) -> String {
 }
 
 /// Wall-clock time in the zone only, for the second time of a range.
-fn local(at: DateTime<Utc>, zone: Tz) -> String {
+fn local(at: DateTime<Utc>, zone: Zone) -> String {
     let format = if at.second() == 0 {
         "%Y-%m-%d %H:%M"
     } else {
@@ -36,7 +35,7 @@ fn local(at: DateTime<Utc>, zone: Tz) -> String {
 }
 
 /// `“Year end” from 2026-12-20 00:00 to 2027-01-04 00:00 Europe/Berlin`, or that none is in view.
-pub fn upcoming(next: Option<&Upcoming>, zone: Tz) -> String {
+pub fn upcoming(next: Option<&Upcoming>, zone: Zone) -> String {
     let Some(next) = next else {
         return format!("none within the next {} days", HORIZON.num_days());
     };
@@ -80,7 +79,7 @@ mod tests {
 
     #[test]
     fn times_in_the_zone_with_utc_beside() {
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         let cases = [
             (
                 "2026-12-24T09:00:00Z",
@@ -92,7 +91,7 @@ mod tests {
                 berlin,
                 "2027-01-04 00:00 Europe/Berlin (2027-01-03 23:00 UTC)",
             ),
-            ("2026-11-22T10:15:06Z", chrono_tz::UTC, "2026-11-22 10:15:06 UTC"),
+            ("2026-11-22T10:15:06Z", Zone::UTC, "2026-11-22 10:15:06 UTC"),
         ];
         for (at, zone, expected) in cases {
             assert_eq!(when(utc(at), zone), expected);
@@ -107,7 +106,7 @@ mod tests {
             starts_at: utc("2026-12-19T23:00:00Z"),
             ends_at: Some(utc("2027-01-03T23:00:00Z")),
         };
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         assert_eq!(
             upcoming(Some(&next), berlin),
             "“Year end” from 2026-12-20 00:00 to 2027-01-04 00:00 Europe/Berlin"

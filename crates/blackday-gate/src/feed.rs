@@ -246,7 +246,7 @@ mod tests {
         tokio::spawn(async move { axum::serve(listener, app).await });
         FeedSource {
             url: format!("http://{addr}/cal.ics?key=SECRET").parse().unwrap(),
-            zone: chrono_tz::Europe::Berlin,
+            zone: blackday_calendar::Zone::named("Europe/Berlin").unwrap(),
             guard: FeedGuard::default(),
         }
     }
@@ -382,7 +382,7 @@ mod tests {
         drop(listener);
         let source = FeedSource {
             url: format!("http://{addr}/cal.ics?key=SECRET").parse().unwrap(),
-            zone: chrono_tz::UTC,
+            zone: blackday_calendar::Zone::UTC,
             guard: FeedGuard::default(),
         };
         let err = fetch(&http_client(&loopback()).unwrap(), &source).await.unwrap_err();

@@ -231,7 +231,7 @@ mod tests {
         let message = render(&notice(HeldBy::BlackDay {
             name: "Black Friday".into(),
             opens_at: Some("2026-11-28T23:00:00Z".parse().unwrap()),
-            zone: chrono_tz::Europe::Berlin,
+            zone: blackday_calendar::Zone::named("Europe/Berlin").unwrap(),
         }));
         assert_eq!(
             message.text,
@@ -255,7 +255,7 @@ mod tests {
         let held = notice(HeldBy::BlackDay {
             name: "Black Friday".into(),
             opens_at: Some("2026-11-28T23:00:00Z".parse().unwrap()),
-            zone: chrono_tz::Europe::Berlin,
+            zone: blackday_calendar::Zone::named("Europe/Berlin").unwrap(),
         });
         let plain = super::notice(&held);
         assert_eq!(plain.subject, "Release held: Black Friday (checkout)");

@@ -17,9 +17,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use blackday_calendar::{BlackDayCalendar, CalendarDocument};
+use blackday_calendar::{BlackDayCalendar, CalendarDocument, Zone};
 use chrono::Duration;
-use chrono_tz::Tz;
 use hooks_common::Error;
 use hooks_common::gate::FailurePolicy;
 use hooks_common::settings::Env;
@@ -53,7 +52,7 @@ pub enum CalendarSource {
 #[derive(Clone, PartialEq, Eq)]
 pub struct FeedSource {
     pub url: reqwest::Url,
-    pub zone: Tz,
+    pub zone: Zone,
     pub guard: FeedGuard,
 }
 
@@ -418,7 +417,7 @@ mod tests {
         let CalendarSource::Feed(feed) = &settings.calendars["retail"] else {
             panic!("feed")
         };
-        assert_eq!(feed.zone, chrono_tz::America::Chicago);
+        assert_eq!(feed.zone, Zone::named("America/Chicago").unwrap());
         assert_eq!(feed.guard, FeedGuard::default());
         assert_eq!(
             feed.label(),

@@ -30,7 +30,6 @@ mod values;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDateTime, NaiveTime, TimeDelta};
-use chrono_tz::Tz;
 
 use self::content::{Component, Property};
 use self::values::{Found, IcsTime, ics_duration, ics_time, ics_times};
@@ -38,12 +37,12 @@ use crate::calendar::BlackDayCalendar;
 use crate::error::Error;
 use crate::model::{Endpoint, Fixed, Period, Role, Rule};
 use crate::recurrence::{Exception, Length, Recurrence};
-use crate::zone::{resolve, rfc_local};
+use crate::zone::{Zone, resolve, rfc_local};
 
 impl BlackDayCalendar {
     /// A calendar whose blackouts are the events of an iCalendar feed; `zone` is the calendar's zone, used for
     /// floating times and all-day events.
-    pub fn from_ics(text: &str, zone: Tz) -> Result<BlackDayCalendar, Error> {
+    pub fn from_ics(text: &str, zone: Zone) -> Result<BlackDayCalendar, Error> {
         let mut calendar = BlackDayCalendar::new(zone);
         calendar.extend_blackouts(periods_from_ics(text, zone)?);
         Ok(calendar)
@@ -52,7 +51,7 @@ impl BlackDayCalendar {
 
 /// Reads the events of an iCalendar feed as blackout periods (see the module documentation). `zone` is the zone
 /// of floating times and all-day events.
-pub fn periods_from_ics(text: &str, zone: Tz) -> Result<Vec<Period>, Error> {
+pub fn periods_from_ics(text: &str, zone: Zone) -> Result<Vec<Period>, Error> {
     let feed = "in the .ics feed";
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text
@@ -143,7 +142,7 @@ fn found(problem: &str, fix: &str) -> Found {
 }
 
 /// One event as a period, or `None` when it blocks nothing (it lasts no time).
-fn read_event(event: &Component, default_zone: Tz, replaced: &[IcsTime]) -> Result<Option<Period>, EventProblem> {
+fn read_event(event: &Component, default_zone: Zone, replaced: &[IcsTime]) -> Result<Option<Period>, EventProblem> {
     let name = event
         .property("SUMMARY")
         .map(|p| p.text().trim().to_owned())
@@ -290,7 +289,7 @@ fn read_event(event: &Component, default_zone: Tz, replaced: &[IcsTime]) -> Resu
 fn single(
     name: String,
     reason: Option<String>,
-    zone: Tz,
+    zone: Zone,
     start: IcsTime,
     start_local: NaiveDateTime,
     length: Length,

@@ -1,12 +1,11 @@
 //! iCalendar DATE, DATE-TIME and DURATION values (RFC 5545 §3.3.4, §3.3.5, §3.3.6).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
-use chrono_tz::Tz;
 
 use super::content::Property;
 use crate::model::Endpoint;
 use crate::recurrence::Length;
-use crate::zone::{parse_zone, resolve, resolve_end};
+use crate::zone::{Zone, parse_zone, resolve, resolve_end};
 
 /// What is wrong with a value, and the fix.
 pub(crate) type Found = (String, String);
@@ -17,13 +16,13 @@ pub(crate) enum IcsTime {
     Date(NaiveDate),
     Floating(NaiveDateTime),
     Utc(NaiveDateTime),
-    Zoned(Tz, NaiveDateTime),
+    Zoned(Zone, NaiveDateTime),
 }
 
 impl IcsTime {
     /// The wall-clock reading in `zone` (a date is its midnight). A value written in another zone is read there
     /// first, as a start (`late` false) or an end (`late` true; see [`crate::zone::resolve_end`]).
-    pub fn local_in(self, zone: Tz, late: bool) -> NaiveDateTime {
+    pub fn local_in(self, zone: Zone, late: bool) -> NaiveDateTime {
         match self {
             IcsTime::Date(day) => day.and_time(NaiveTime::MIN),
             IcsTime::Floating(local) => local,
@@ -42,7 +41,7 @@ impl IcsTime {
 
     /// The value as one end of a stretch: an instant when written in UTC (never re-read as a local time, which a
     /// fall-back night would make ambiguous), otherwise a wall-clock time of its own zone (or `default`).
-    pub fn endpoint(self, default: Tz) -> Endpoint {
+    pub fn endpoint(self, default: Zone) -> Endpoint {
         match self {
             IcsTime::Utc(utc) => Endpoint::Instant(utc.and_utc()),
             IcsTime::Zoned(zone, local) => Endpoint::Local(zone, local),
@@ -51,10 +50,10 @@ impl IcsTime {
     }
 
     /// The zone the value is written in: its TZID, UTC, or `default` for floating times and dates.
-    pub fn zone_or(self, default: Tz) -> Tz {
+    pub fn zone_or(self, default: Zone) -> Zone {
         match self {
             IcsTime::Zoned(zone, _) => zone,
-            IcsTime::Utc(_) => Tz::UTC,
+            IcsTime::Utc(_) => Zone::UTC,
             IcsTime::Date(_) | IcsTime::Floating(_) => default,
         }
     }

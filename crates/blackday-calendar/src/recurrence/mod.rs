@@ -18,11 +18,10 @@ mod expand;
 mod rule;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
 use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
 
 use crate::model::{Role, Span};
-use crate::zone::{resolve, resolve_end, rfc_local};
+use crate::zone::{Zone, resolve, resolve_end, rfc_local};
 
 /// A date (or date-time) taken out of a recurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +66,7 @@ impl Length {
     /// reaches its start and ends at the latest reading of its end, never earlier than RFC 5545's (which reads a
     /// start inside a gap the gap's length later, and measures a DURATION's hours and a DTEND event's length in
     /// real time). An allowed window is read the other way round: never longer than the wall clock says.
-    pub(crate) fn place(&self, zone: Tz, role: Role, start: NaiveDateTime) -> Span {
+    pub(crate) fn place(&self, zone: Zone, role: Role, start: NaiveDateTime) -> Span {
         let later = |at: DateTime<Utc>, by: TimeDelta| at.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let wall = |from: NaiveDateTime| from.checked_add_signed(self.nominal).unwrap_or(NaiveDateTime::MAX);
         match role {
@@ -118,7 +117,7 @@ impl Recurrence {
         rule: &str,
         start: NaiveDateTime,
         length: Length,
-        zone: Tz,
+        zone: Zone,
         exceptions: &[Exception],
         extra_dates: &[NaiveDateTime],
         start_counts: bool,
@@ -216,18 +215,25 @@ impl Recurrence {
     }
 
     /// Occurrences whose start date lies in `first..=last`, placed on the time line for `role`.
-    pub(crate) fn spans(&self, zone: Tz, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
+    pub(crate) fn spans(&self, zone: Zone, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
         let anchor = expand::anchor(&self.rule, self.start, first);
         self.spans_from(anchor, zone, role, first, last)
     }
 
     /// [`Recurrence::spans`] by stepping through every occurrence from the start: the reference the fast path is
     /// tested against.
-    pub(crate) fn spans_from_start(&self, zone: Tz, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
+    pub(crate) fn spans_from_start(&self, zone: Zone, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
         self.spans_from(self.start, zone, role, first, last)
     }
 
-    fn spans_from(&self, anchor: NaiveDateTime, zone: Tz, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
+    fn spans_from(
+        &self,
+        anchor: NaiveDateTime,
+        zone: Zone,
+        role: Role,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Vec<Span> {
         let mut starts: Vec<NaiveDateTime> = self
             .rule_starts(anchor)
             .skip_while(|at| at.date() < first)
@@ -256,7 +262,7 @@ impl Recurrence {
     }
 
     /// One occurrence on the time line (see [`Length::place`]).
-    pub(crate) fn span(&self, zone: Tz, role: Role, start: NaiveDateTime) -> Span {
+    pub(crate) fn span(&self, zone: Zone, role: Role, start: NaiveDateTime) -> Span {
         self.length.place(zone, role, start)
     }
 }

@@ -6,7 +6,8 @@
 //! refused here with a sentence saying which part is wrong.
 
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
-use chrono_tz::Tz;
+
+use crate::zone::Zone;
 
 /// The most occurrences a `COUNT` may ask for. A COUNT rule is expanded once, when the calendar is read, to find
 /// where it ends; beyond this a feed could cost the gate its deadline. `UNTIL` has no such limit.
@@ -42,7 +43,7 @@ const KEYS: [&str; 14] = [
 ];
 
 /// Checks the parts of a rule (with or without the `RRULE:` prefix); errors are a sentence.
-pub(crate) fn check(rule: &str, zone: Tz) -> Result<RuleText, String> {
+pub(crate) fn check(rule: &str, zone: Zone) -> Result<RuleText, String> {
     let text = rule.trim();
     let text = match text.get(..6) {
         Some(prefix) if prefix.eq_ignore_ascii_case("RRULE:") => &text[6..],
@@ -118,7 +119,7 @@ fn count(value: &str) -> Result<u32, String> {
 /// reading happens twice (a fall-back night) and UNTIL is the second time, the reading of the first pass is used, so
 /// every occurrence before the UNTIL instant stays in (RFC 5545 compares instants). A floating value is taken as is,
 /// and a date includes its whole day.
-pub(crate) fn parse_until(value: &str, zone: Tz) -> Result<NaiveDateTime, String> {
+pub(crate) fn parse_until(value: &str, zone: Zone) -> Result<NaiveDateTime, String> {
     let bad = || format!("UNTIL={value} is not a date (20261231) or date-time (20261231T235959Z)");
     let date_time = |text: &str| {
         (text.len() == 15)
@@ -170,10 +171,10 @@ mod tests {
             ("rrule:", "empty"),
         ];
         for (rule, expected) in cases {
-            let problem = check(rule, Tz::UTC).unwrap_err();
+            let problem = check(rule, Zone::UTC).unwrap_err();
             assert!(problem.contains(expected), "{rule}: {problem}");
         }
-        let fine = check("RRULE:freq=weekly;byday=MO;count=3", Tz::UTC).unwrap();
+        let fine = check("RRULE:freq=weekly;byday=MO;count=3", Zone::UTC).unwrap();
         assert_eq!(fine.parts, ["FREQ=WEEKLY", "BYDAY=MO"]);
         assert_eq!(fine.count, Some(3));
     }
@@ -182,7 +183,7 @@ mod tests {
     fn a_utc_until_in_the_repeated_hour_keeps_the_first_pass() {
         let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
         // Berlin falls back at 01:00Z on 2026-10-25: 00:15Z is 02:15 CEST (first pass), 01:15Z is 02:15 CET.
-        let berlin = Tz::Europe__Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         assert_eq!(
             parse_until("20261025T001500Z", berlin).unwrap(),
             local("2026-10-25 02:15")
@@ -192,7 +193,7 @@ mod tests {
             local("2026-10-25 03:15")
         );
         // Adelaide (+10:30 -> +09:30 at 16:30Z on 2026-04-04): 16:45Z is the second 02:15.
-        let adelaide = Tz::Australia__Adelaide;
+        let adelaide = Zone::named("Australia/Adelaide").unwrap();
         assert_eq!(
             parse_until("20260404T164500Z", adelaide).unwrap(),
             local("2026-04-05 03:15")
