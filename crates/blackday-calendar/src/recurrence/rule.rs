@@ -1,9 +1,9 @@
-//! The text of an RRULE, checked part by part before the `rrule` crate sees it.
+//! The text of an RRULE, checked part by part before its values are read ([`super::parts`]).
 //!
-//! The `rrule` crate accepts some rules RFC 5545 forbids and then expands them to nothing, or to less than was
-//! meant: `INTERVAL=0` (no occurrences at all), `BYMONTHDAY=0` (silently dropped), `COUNT=0`, `COUNT` together with
-//! `UNTIL`. A rule that quietly expands to nothing would let releases through a BlackDay, so each of these is
-//! refused here with a sentence saying which part is wrong.
+//! Some rules RFC 5545 forbids would expand to nothing, or to less than was meant (as the `rrule` crate, the
+//! engine's oracle, expands them): `INTERVAL=0` (no occurrences at all), `BYMONTHDAY=0` (silently dropped),
+//! `COUNT=0`, `COUNT` together with `UNTIL`. A rule that quietly expands to nothing would let releases through a
+//! BlackDay, so each of these is refused here with a sentence saying which part is wrong.
 
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
@@ -15,7 +15,7 @@ pub(crate) const MAX_COUNT: u32 = 10_000;
 /// A rule's parts, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RuleText {
-    /// `KEY=VALUE` parts other than UNTIL and COUNT, for the `rrule` crate, keys upper-cased.
+    /// `KEY=VALUE` parts other than UNTIL and COUNT, keys upper-cased.
     pub parts: Vec<String>,
     /// UNTIL as a wall-clock time of the period's zone (see [`parse_until`]).
     pub until: Option<NaiveDateTime>,
