@@ -84,7 +84,12 @@ pub(crate) fn check(rule: &str, zone: Tz) -> Result<RuleText, String> {
                 return Err("INTERVAL=0 repeats never; INTERVAL is 1 or more".to_owned());
             }
             "BYMONTHDAY" | "BYYEARDAY" | "BYWEEKNO" | "BYSETPOS" => {
-                if value.split(',').any(|n| n.trim().trim_start_matches(['+', '-']) == "0") {
+                // Any spelling of 0 ("00", "-0").
+                let zero = |n: &str| {
+                    let digits = n.trim().trim_start_matches(['+', '-']);
+                    !digits.is_empty() && digits.bytes().all(|digit| digit == b'0')
+                };
+                if value.split(',').any(zero) {
                     return Err(format!(
                         "{key}={value} has a 0, which names no day; count from 1 (or -1 from the end)"
                     ));
@@ -156,6 +161,8 @@ mod tests {
             ("FREQ=DAILY;INTERVAL=0", "INTERVAL=0"),
             ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY=0 has a 0"),
             ("FREQ=MONTHLY;BYMONTHDAY=1,-0", "has a 0"),
+            ("FREQ=MONTHLY;BYMONTHDAY=00", "has a 0"),
+            ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=+000", "has a 0"),
             ("FREQ=YEARLY;BYYEARDAY=0", "BYYEARDAY=0"),
             ("FREQ=DAILY;COUNT=0", "COUNT=0"),
             ("FREQ=DAILY;COUNT=3;UNTIL=20270101", "COUNT and UNTIL"),
