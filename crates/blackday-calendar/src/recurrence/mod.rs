@@ -14,7 +14,8 @@
 //!
 //! A query expands the rule from a period shortly before the range asked about, not from DTSTART ([`expand`]), so
 //! a check costs the same for a rule from 1900 as for one from last week. A COUNT rule is expanded once when it is
-//! read, to find its last occurrence, and from then on is the same rule with that occurrence as its UNTIL.
+//! read, to find its last occurrence, and from then on is the same rule with that occurrence as its UNTIL. UNTIL is
+//! read as a wall-clock time of the period's zone ([`rule::parse_until`]).
 
 mod days;
 mod expand;
@@ -274,7 +275,7 @@ fn last_counted(rule: &RecurrenceRule, start: NaiveDateTime, count: u32) -> Opti
     last.filter(|_| found == wanted)
 }
 
-/// Periods stepped through before a COUNT rule is left without an end (see [`Recurrence::new`]): a few
+/// Periods stepped through before a COUNT rule is left without an end (see [`last_counted`]): a few
 /// milliseconds of an HOURLY rule, 55 years of a DAILY one.
 const COUNT_PERIODS: i64 = 20_000;
 

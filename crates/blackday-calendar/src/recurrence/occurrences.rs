@@ -159,6 +159,9 @@ impl<'r> Occurrences<'r> {
                 .checked_add_unsigned(interval)
                 .filter(|year| YEARS.contains(year))
                 .and_then(|year| NaiveDate::from_ymd_opt(year, 1, 1)),
+            // The `rrule` crate counts months in a u16 and ends a rule whose month would pass it (an INTERVAL of
+            // 65 524 or more), where it would go on 5 000 years later.
+            Frequency::Monthly if self.day.month() + interval > u32::from(u16::MAX) => None,
             Frequency::Monthly => {
                 let index = i64::from(year) * 12 + i64::from(self.day.month0()) + i64::from(interval);
                 i32::try_from(index.div_euclid(12))

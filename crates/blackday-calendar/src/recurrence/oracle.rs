@@ -275,6 +275,31 @@ fn hours_a_step_never_meets_and_rules_that_never_occur_end_as_the_oracle_does() 
 }
 
 #[test]
+fn huge_intervals_and_the_ends_of_the_crates_years_match_the_oracle() {
+    table(
+        &[
+            "FREQ=YEARLY;INTERVAL=65535",
+            "FREQ=MONTHLY;INTERVAL=65535;BYMONTHDAY=31",
+            "FREQ=WEEKLY;INTERVAL=65535;BYDAY=MO,SU",
+            "FREQ=DAILY;INTERVAL=65535",
+            "FREQ=HOURLY;INTERVAL=65535;BYHOUR=1,2,3",
+            "FREQ=YEARLY;INTERVAL=7;BYWEEKNO=1;BYDAY=MO",
+            "FREQ=MONTHLY;INTERVAL=11;BYDAY=-1SU",
+            "FREQ=WEEKLY;INTERVAL=3;BYMONTH=1",
+            "FREQ=DAILY;INTERVAL=5",
+            "FREQ=HOURLY;INTERVAL=23",
+        ],
+        &[
+            "2026-01-01 09:00",
+            "9999-12-20 23:00",
+            "+10001-06-30 12:00",
+            "-10001-12-20 08:00",
+            "-10003-12-31 08:00",
+        ],
+    );
+}
+
+#[test]
 fn the_refused_rules_are_the_oracles() {
     let start = at("2026-01-01 09:00");
     for (text, accepted) in [
@@ -352,7 +377,7 @@ fn random_rule() -> impl Strategy<Value = String> {
         let interval = prop_oneof![
             6 => 1..=3u32,
             2 => 4..=13u32,
-            1 => select(vec![24u32, 25, 52, 53, 400, 4800]),
+            1 => select(vec![24u32, 25, 52, 53, 400, 4800, 20871, 65535]),
         ];
         let day = prop_oneof![
             3 => select(WEEKDAYS.to_vec()).prop_map(str::to_owned),
