@@ -62,12 +62,13 @@
 //!     of February in years without it (so `"to": "02-29"` always means "to the end of February", and a period
 //!     on `"02-29"` alone falls on February 28 in common years).
 //!   - `"rrule": {"rule": "FREQ=...", "start": ..., "duration_hours"?: 24, "exdates"?: [...]}`: an RFC 5545
-//!     recurrence, expanded by the `rrule` crate. `start` (DTSTART) is a date or wall-clock date-time and must be
-//!     the rule's first occurrence; `duration_hours` (fractions allowed) defaults to a whole day for a date start;
-//!     `exdates` take out occurrences starting at a date-time, or on a date. `UNTIL` in UTC (`...Z`) is read in
-//!     the period's zone; a date `UNTIL` includes its day. Parts that would expand to nothing or less are refused:
-//!     `INTERVAL=0`, a `0` in `BYMONTHDAY`/`BYYEARDAY`/`BYWEEKNO`/`BYSETPOS`, `COUNT=0`, `COUNT` with `UNTIL`, a
-//!     `COUNT` above 10 000, unknown or repeated parts. `HOURLY` is the most frequent rule accepted.
+//!     recurrence, expanded in wall-clock time by the crate's own engine (tested against the `rrule` crate).
+//!     `start` (DTSTART) is a date or wall-clock date-time and must be the rule's first occurrence;
+//!     `duration_hours` (fractions allowed) defaults to a whole day for a date start; `exdates` take out
+//!     occurrences starting at a date-time, or on a date. `UNTIL` in UTC (`...Z`) is read in the period's zone; a
+//!     date `UNTIL` includes its day. Parts that would expand to nothing or less are refused: `INTERVAL=0`, a `0`
+//!     in `BYMONTHDAY`/`BYYEARDAY`/`BYWEEKNO`/`BYSETPOS`, `COUNT=0`, `COUNT` with `UNTIL`, a `COUNT` above
+//!     10 000, unknown or repeated parts. `HOURLY` is the most frequent rule accepted.
 //!
 //! A UTF-8 byte-order mark before the object is accepted; text after it is refused. Errors name the field's path,
 //! what is wrong and what to write: ``at `blackouts[0].timezone`: "CST" is a time

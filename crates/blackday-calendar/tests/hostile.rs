@@ -170,3 +170,25 @@ fn dates_at_the_ends_of_the_calendar_are_read_or_refused_never_a_panic() {
         }
     }
 }
+
+/// The `rrule` crate, which expanded rules before the engine's own, panicked on a BYDAY whose last two bytes split a
+/// character (it slices them off as the weekday), and read an ordinal it could not read as "every weekday".
+#[test]
+fn a_weekday_that_is_not_a_weekday_is_refused_not_a_panic() {
+    for day in ["-1F\u{feff}R", "1\u{e9}A", "XMO", "1 MO"] {
+        let rule = format!("FREQ=MONTHLY;BYDAY={day}");
+        let document = format!(
+            r#"{{"timezone": "UTC", "blackouts": [{{"name": "x", "rrule": {{"rule": "{rule}", "start": "2026-01-01"}}}}]}}"#
+        );
+        let error = BlackDayCalendar::from_json(&document).unwrap_err();
+        assert!(
+            error.to_string().contains("is not a list of weekdays"),
+            "{rule}: {error}"
+        );
+        let feed = ics(&format!(
+            "BEGIN:VEVENT\r\nSUMMARY:x\r\nDTSTART:20260101T000000Z\r\nDURATION:PT1H\r\nRRULE:{rule}\r\nEND:VEVENT\r\n"
+        ));
+        let error = periods_from_ics(&feed, Zone::UTC).unwrap_err().to_string();
+        assert!(error.contains("is not a list of weekdays"), "{rule}: {error}");
+    }
+}

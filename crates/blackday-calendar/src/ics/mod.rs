@@ -15,8 +15,9 @@
 //! - `DURATION` days and weeks are wall-clock days, its hours, minutes and seconds real time; a recurring event with
 //!   `DTEND` gives every occurrence the real time from DTSTART to DTEND, or the wall-clock length where that is
 //!   longer (a fall-back day);
-//! - `RRULE`, `RDATE` (dates and date-times) and `EXDATE` (several lines and comma lists) with the `rrule` crate;
-//!   `DTSTART` is always an occurrence, as RFC 5545 says; `EXRULE` (deprecated) and `RDATE;VALUE=PERIOD` are refused;
+//! - `RRULE` (expanded by the `recurrence` module), `RDATE` (dates and date-times) and `EXDATE` (several lines and
+//!   comma lists); `DTSTART` is always an occurrence, as RFC 5545 says; `EXRULE` (deprecated) and
+//!   `RDATE;VALUE=PERIOD` are refused;
 //! - an event with a `RECURRENCE-ID` replaces that occurrence of the event with the same `UID`, and
 //!   `STATUS:CANCELLED` events block nothing (a cancelled occurrence is taken out of its series).
 //!

@@ -3,15 +3,16 @@
 //! Stepping through every occurrence from DTSTART made a check cost time in proportion to the rule's age (an HOURLY
 //! rule from 1900 took 0.6 s a check). A rule's occurrences come in *periods* (the years of a YEARLY rule, the
 //! weeks of a WEEKLY one, ...), every `INTERVAL`-th period counted from the one holding DTSTART, and — once every
-//! part that RFC 5545 fills in from DTSTART is written out (the `rrule` crate's validated rule does that: BYHOUR,
-//! BYMINUTE, BYSECOND, BYDAY, BYMONTHDAY, BYMONTH) — which instants a period holds does not depend on DTSTART. So
+//! part that RFC 5545 fills in from DTSTART is written out ([`RecurrenceRule::new`] does that: BYHOUR, BYMINUTE,
+//! BYSECOND, BYDAY, BYMONTHDAY, BYMONTH) — which instants a period holds does not depend on DTSTART. So
 //! expanding from the start of a later period *in step with the interval* gives exactly the occurrences from that
 //! period on. COUNT rules are turned into UNTIL rules when read (see [`super::Recurrence::new`]), so every rule can
 //! start near the query. The property test `fast_expansion_agrees_with_full_expansion` checks this against the
 //! full expansion from DTSTART.
 
+use super::parts::Frequency;
+use super::validate::RecurrenceRule;
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Weekday};
-use rrule::{Frequency, RRule};
 
 /// A period of a YEARLY rule's BYWEEKNO can reach a week into the next year, so a query starts one more period
 /// back than its first day and a week on top.
@@ -19,15 +20,15 @@ const SPILL: Days = Days::new(8);
 
 /// The latest period start in step with the rule's interval, at or before `first - SPILL` (or `start` itself when
 /// that is not after the rule's first period).
-pub(crate) fn anchor(rule: &RRule, start: NaiveDateTime, first: NaiveDate) -> NaiveDateTime {
+pub(crate) fn anchor(rule: &RecurrenceRule, start: NaiveDateTime, first: NaiveDate) -> NaiveDateTime {
     let Some(target) = first.checked_sub_days(SPILL) else {
         return start;
     };
-    let interval = i64::from(rule.get_interval().max(1));
+    let interval = i64::from(rule.interval.max(1));
     // Whole periods from the rule's first period to the target's, rounded down to the interval.
     let step = |periods: i64| periods.div_euclid(interval) * interval;
     let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN);
-    let anchor = match rule.get_freq() {
+    let anchor = match rule.freq {
         Frequency::Yearly => {
             let years = step(i64::from(target.year() - start.year()));
             i32::try_from(years)
@@ -44,7 +45,7 @@ pub(crate) fn anchor(rule: &RRule, start: NaiveDateTime, first: NaiveDate) -> Na
                 .map(midnight)
         }
         Frequency::Weekly => {
-            let week_start = |day: NaiveDate| week_start(day, rule.get_week_start());
+            let week_start = |day: NaiveDate| week_start(day, rule.week_start);
             let (from, to) = (week_start(start.date()), week_start(target));
             let weeks = step((to - from).num_days().div_euclid(7));
             u64::try_from(weeks * 7)
@@ -83,19 +84,16 @@ fn week_start(day: NaiveDate, week_start: Weekday) -> NaiveDate {
 
 #[cfg(test)]
 mod tests {
+    use super::super::parts::RuleParts;
     use super::*;
-    use rrule::Tz;
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
     }
 
-    fn rule(text: &str, start: NaiveDateTime) -> RRule {
-        use chrono::TimeZone;
-        text.parse::<RRule<rrule::Unvalidated>>()
-            .unwrap()
-            .validate(Tz::UTC.from_utc_datetime(&start))
-            .unwrap()
+    fn rule(text: &str, start: NaiveDateTime) -> RecurrenceRule {
+        let parts = RuleParts::read(&text.split(';').map(str::to_owned).collect::<Vec<_>>()).unwrap();
+        RecurrenceRule::new(parts, start).unwrap()
     }
 
     #[test]

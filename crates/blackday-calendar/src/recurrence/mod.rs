@@ -1,25 +1,34 @@
-//! RFC 5545 recurrence (RRULE, RDATE, EXDATE), expanded by the `rrule` crate in wall-clock time.
+//! RFC 5545 recurrence (RRULE, RDATE, EXDATE), expanded in wall-clock time by this module's own engine.
 //!
-//! The rule is expanded on *floating* wall-clock times (the `rrule` crate is handed the wall-clock reading as if it
-//! were UTC), and each occurrence is then placed in the period's zone ([`Recurrence::span`]): it starts when the
-//! wall clock first reaches its start (an occurrence at 02:30 on a spring-forward night starts at the change, 03:00,
-//! where RFC 5545 says 03:30: earlier, so on the safe side), and it ends no earlier than RFC 5545 says (see
-//! [`Length`]).
+//! The rule is expanded on *floating* wall-clock times ([`occurrences`]), and each occurrence is then placed in the
+//! period's zone ([`Recurrence::span`]): it starts when the wall clock first reaches its start (an occurrence at
+//! 02:30 on a spring-forward night starts at the change, 03:00, where RFC 5545 says 03:30: earlier, so on the safe
+//! side), and it ends no earlier than RFC 5545 says (see [`Length`]).
+//!
+//! A rule is read in steps, one file each: its text checked part by part ([`rule`]), the parts' values read
+//! ([`parts`]), the parts checked across each other and completed from DTSTART ([`validate`]), then expanded period
+//! by period ([`occurrences`], with the days of a period in [`days`]). The engine reproduces the `rrule` crate
+//! (0.14), which it replaced to keep that crate's compiled-in time-zone database and local-zone code out of the
+//! gate; the crate stays as a dev-dependency, the oracle of the tests (`oracle.rs`: every rule the checker accepts
+//! is accepted or refused alike and expands to the same occurrences, on random rules covering every part).
 //!
 //! A query expands the rule from a period shortly before the range asked about, not from DTSTART ([`expand`]), so
 //! a check costs the same for a rule from 1900 as for one from last week. A COUNT rule is expanded once when it is
-//! read, to find its last occurrence, and from then on is the same rule with that occurrence as its UNTIL.
-//!
-//! `UNTIL` is read by this module, not by the `rrule` crate (which would read a floating `UNTIL` in the machine's
-//! own zone); see [`rule::parse_until`].
+//! read, to find its last occurrence, and from then on is the same rule with that occurrence as its UNTIL. UNTIL is
+//! read as a wall-clock time of the period's zone ([`rule::parse_until`]).
 
-mod build;
+mod days;
 mod expand;
+mod occurrences;
+mod parts;
 mod rule;
+mod validate;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
-use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 
+use self::occurrences::Occurrences;
+use self::parts::{Frequency, RuleParts};
+use self::validate::RecurrenceRule;
 use crate::model::{Role, Span};
 use crate::zone::{Zone, resolve, resolve_end, rfc_local};
 
@@ -95,7 +104,7 @@ impl Length {
 #[derive(Debug, Clone)]
 pub(crate) struct Recurrence {
     /// Every part RFC 5545 fills in from DTSTART written out; a COUNT turned into an UNTIL.
-    rule: RRule,
+    rule: RecurrenceRule,
     text: String,
     start: NaiveDateTime,
     length: Length,
@@ -123,47 +132,10 @@ impl Recurrence {
         start_counts: bool,
     ) -> Result<Recurrence, String> {
         let checked = rule::check(rule, zone)?;
-        let mut parsed: RRule<Unvalidated> = build::unvalidated(&checked.parts)?;
-        // A query expands the occurrences in the range it looks at (up to 400 days ahead): an HOURLY rule has at
-        // most 9 600 there, a MINUTELY one 576 000, which would cost a gate its deadline; no BlackDay recurs that
-        // often.
-        if parsed.get_freq() > Frequency::Hourly {
-            return Err(format!(
-                "FREQ={} repeats too often for a BlackDay; use HOURLY or slower (DAILY with BYHOUR for times of day)",
-                parsed.get_freq()
-            ));
-        }
-        if let Some(until) = checked.until {
-            if until < start {
-                return Err(format!("UNTIL ({until}) is before the first occurrence ({start})"));
-            }
-            parsed = parsed.until(floating(until));
-        }
+        let mut recurring = expandable(&checked, start)?;
         if let Some(count) = checked.count {
-            let counted = parsed
-                .clone()
-                .count(count)
-                .validate(floating(start))
-                .map_err(|e| rrule_problem(&e))?;
-            // Looking for the end costs time in proportion to the periods stepped through, so it stops after
-            // COUNT_PERIODS periods (or two per occurrence asked for, if more): a rule that has not reached its
-            // COUNT by then (an HOURLY rule on Mondays only, say) is left without an end, which blocks more, never
-            // less. So is one the `rrule` crate gives up on (no occurrence in 100 000 periods).
-            let periods = (2 * i64::from(count)).max(COUNT_PERIODS) * i64::from(parsed.get_interval());
-            let cutoff = i32::try_from(periods)
-                .ok()
-                .and_then(|periods| period_length(parsed.get_freq()).checked_mul(periods))
-                .and_then(|reach| start.checked_add_signed(reach));
-            let set = RRuleSet::new(floating(start)).rrule(counted).limit();
-            let occurrences: Vec<_> = (&set)
-                .into_iter()
-                .take_while(|at| cutoff.is_none_or(|cutoff| at.naive_utc() <= cutoff))
-                .collect();
-            if let (Some(last), true) = (occurrences.last(), occurrences.len() == count as usize) {
-                parsed = parsed.until(*last);
-            }
+            recurring.until = last_counted(&recurring, start, count).or(recurring.until);
         }
-        let validated = parsed.validate(floating(start)).map_err(|e| rrule_problem(&e))?;
         let mut extra = extra_dates.to_vec();
         if start_counts {
             extra.push(start);
@@ -181,7 +153,7 @@ impl Recurrence {
         except_at.sort();
         except_days.sort();
         Ok(Recurrence {
-            rule: validated,
+            rule: recurring,
             text: checked.text,
             start,
             length,
@@ -193,7 +165,7 @@ impl Recurrence {
 
     /// The first wall-clock time the rule itself produces (ignoring exceptions and extra dates), if any.
     pub(crate) fn first_of_rule(&self) -> Option<NaiveDateTime> {
-        self.rule_starts(self.start).next()
+        self.rule_starts(self.start, None).next()
     }
 
     pub(crate) fn start(&self) -> NaiveDateTime {
@@ -226,16 +198,11 @@ impl Recurrence {
         self.spans_from(self.start, zone, role, first, last)
     }
 
-    fn spans_from(
-        &self,
-        anchor: NaiveDateTime,
-        zone: Zone,
-        role: Role,
-        first: NaiveDate,
-        last: NaiveDate,
-    ) -> Vec<Span> {
+    fn spans_from(&self, anchor: NaiveDateTime, zone: Zone, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
+        // Occurrences start on whole seconds: none later on the last day than this.
+        let horizon = last.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
         let mut starts: Vec<NaiveDateTime> = self
-            .rule_starts(anchor)
+            .rule_starts(anchor, Some(horizon))
             .skip_while(|at| at.date() < first)
             .take_while(|at| at.date() <= last)
             .collect();
@@ -253,12 +220,10 @@ impl Recurrence {
             .collect()
     }
 
-    /// The rule's occurrences from `anchor` (a period start in step with the rule, or the start itself).
-    fn rule_starts(&self, anchor: NaiveDateTime) -> impl Iterator<Item = NaiveDateTime> {
-        // The iterator owns what it needs (it clones the rule), so the set can go.
-        (&RRuleSet::new(floating(anchor)).rrule(self.rule.clone()).limit())
-            .into_iter()
-            .map(|at| at.naive_utc())
+    /// The rule's occurrences from `anchor` (a period start in step with the rule, or the start itself), none from
+    /// a period starting after `horizon`.
+    fn rule_starts(&self, anchor: NaiveDateTime, horizon: Option<NaiveDateTime>) -> Occurrences<'_> {
+        Occurrences::new(&self.rule, anchor, horizon)
     }
 
     /// One occurrence on the time line (see [`Length::place`]).
@@ -267,7 +232,49 @@ impl Recurrence {
     }
 }
 
-/// Periods stepped through before a COUNT rule is left without an end (see [`Recurrence::new`]): a few
+/// The rule the checked text describes for a series starting at `start`, with its UNTIL and without its COUNT;
+/// errors are a sentence saying what is wrong with the rule.
+fn expandable(checked: &rule::RuleText, start: NaiveDateTime) -> Result<RecurrenceRule, String> {
+    let parts = RuleParts::read(&checked.parts)?;
+    // A query expands the occurrences in the range it looks at (up to 400 days ahead): an HOURLY rule has at most
+    // 9 600 there, a MINUTELY one 576 000, which would cost a gate its deadline; no BlackDay recurs that often.
+    if parts.freq > Frequency::Hourly {
+        return Err(format!(
+            "FREQ={} repeats too often for a BlackDay; use HOURLY or slower (DAILY with BYHOUR for times of day)",
+            parts.freq
+        ));
+    }
+    if let Some(until) = checked.until
+        && until < start
+    {
+        return Err(format!("UNTIL ({until}) is before the first occurrence ({start})"));
+    }
+    let mut rule = RecurrenceRule::new(parts, start)?;
+    rule.until = checked.until;
+    Ok(rule)
+}
+
+/// The `count`-th occurrence of the rule from `start`, if it is found soon enough.
+///
+/// Looking for it costs time in proportion to the periods stepped through, so the search stops after
+/// COUNT_PERIODS periods (or two per occurrence asked for, if more): a rule that has not reached its COUNT by then
+/// (an HOURLY rule on Mondays only, say) is left without an end, which blocks more, never less. So is one that has
+/// no occurrence for 99 999 periods in a row (see [`occurrences`]).
+fn last_counted(rule: &RecurrenceRule, start: NaiveDateTime, count: u32) -> Option<NaiveDateTime> {
+    let periods = (2 * i64::from(count)).max(COUNT_PERIODS) * i64::from(rule.interval);
+    let cutoff = i32::try_from(periods)
+        .ok()
+        .and_then(|periods| period_length(rule.freq).checked_mul(periods))
+        .and_then(|reach| start.checked_add_signed(reach));
+    let wanted = usize::try_from(count).ok()?;
+    let counted = Occurrences::new(rule, start, cutoff)
+        .take(wanted)
+        .take_while(|at| cutoff.is_none_or(|cutoff| *at <= cutoff));
+    let (found, last) = counted.fold((0, None), |(found, _), at| (found + 1, Some(at)));
+    last.filter(|_| found == wanted)
+}
+
+/// Periods stepped through before a COUNT rule is left without an end (see [`last_counted`]): a few
 /// milliseconds of an HOURLY rule, 55 years of a DAILY one.
 const COUNT_PERIODS: i64 = 20_000;
 
@@ -282,18 +289,7 @@ fn period_length(freq: Frequency) -> TimeDelta {
     }
 }
 
-/// A wall-clock time as the `rrule` crate's floating value (the reading stored as UTC).
-fn floating(local: NaiveDateTime) -> DateTime<rrule::Tz> {
-    rrule::Tz::UTC.from_utc_datetime(&local)
-}
-
-fn rrule_problem(error: &rrule::RRuleError) -> String {
-    match error {
-        rrule::RRuleError::ParserError(e) => format!("the rule does not parse: {e}"),
-        rrule::RRuleError::ValidationError(e) => format!("the rule is not valid: {e}"),
-        rrule::RRuleError::IterError(e) => format!("the rule cannot be expanded: {e}"),
-    }
-}
-
+#[cfg(test)]
+mod oracle;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,9 @@
-//! The text of an RRULE, checked part by part before the `rrule` crate sees it.
+//! The text of an RRULE, checked part by part before its values are read ([`super::parts`]).
 //!
-//! The `rrule` crate accepts some rules RFC 5545 forbids and then expands them to nothing, or to less than was
-//! meant: `INTERVAL=0` (no occurrences at all), `BYMONTHDAY=0` (silently dropped), `COUNT=0`, `COUNT` together with
-//! `UNTIL`. A rule that quietly expands to nothing would let releases through a BlackDay, so each of these is
-//! refused here with a sentence saying which part is wrong.
+//! Some rules RFC 5545 forbids would expand to nothing, or to less than was meant (as the `rrule` crate, the
+//! engine's oracle, expands them): `INTERVAL=0` (no occurrences at all), `BYMONTHDAY=0` (silently dropped),
+//! `COUNT=0`, `COUNT` together with `UNTIL`. A rule that quietly expands to nothing would let releases through a
+//! BlackDay, so each of these is refused here with a sentence saying which part is wrong.
 
 use chrono::{LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 
@@ -16,7 +16,7 @@ pub(crate) const MAX_COUNT: u32 = 10_000;
 /// A rule's parts, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RuleText {
-    /// `KEY=VALUE` parts other than UNTIL and COUNT, for the `rrule` crate, keys upper-cased.
+    /// `KEY=VALUE` parts other than UNTIL and COUNT, keys upper-cased.
     pub parts: Vec<String>,
     /// UNTIL as a wall-clock time of the period's zone (see [`parse_until`]).
     pub until: Option<NaiveDateTime>,
@@ -85,7 +85,12 @@ pub(crate) fn check(rule: &str, zone: Zone) -> Result<RuleText, String> {
                 return Err("INTERVAL=0 repeats never; INTERVAL is 1 or more".to_owned());
             }
             "BYMONTHDAY" | "BYYEARDAY" | "BYWEEKNO" | "BYSETPOS" => {
-                if value.split(',').any(|n| n.trim().trim_start_matches(['+', '-']) == "0") {
+                // Any spelling of 0 ("00", "-0").
+                let zero = |n: &str| {
+                    let digits = n.trim().trim_start_matches(['+', '-']);
+                    !digits.is_empty() && digits.bytes().all(|digit| digit == b'0')
+                };
+                if value.split(',').any(zero) {
                     return Err(format!(
                         "{key}={value} has a 0, which names no day; count from 1 (or -1 from the end)"
                     ));
@@ -157,6 +162,8 @@ mod tests {
             ("FREQ=DAILY;INTERVAL=0", "INTERVAL=0"),
             ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY=0 has a 0"),
             ("FREQ=MONTHLY;BYMONTHDAY=1,-0", "has a 0"),
+            ("FREQ=MONTHLY;BYMONTHDAY=00", "has a 0"),
+            ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=+000", "has a 0"),
             ("FREQ=YEARLY;BYYEARDAY=0", "BYYEARDAY=0"),
             ("FREQ=DAILY;COUNT=0", "COUNT=0"),
             ("FREQ=DAILY;COUNT=3;UNTIL=20270101", "COUNT and UNTIL"),
