@@ -1,4 +1,4 @@
-//! The engine against its oracle, the `rrule` crate (0.14) it replaced, on floating times (`rrule::Zone::UTC`, the
+//! The engine against its oracle, the `rrule` crate (0.14) it replaced, on floating times (`rrule::Tz::UTC`, the
 //! convention the calendar used with the crate):
 //! - random rules covering every part (all five frequencies with BYWEEKNO, BYYEARDAY, BYSETPOS and BYDAY ordinals,
 //!   including values each frequency refuses; BYSECOND, BYMINUTE, BYHOUR, WKST, COUNT, UNTIL), from random starts:
@@ -10,8 +10,8 @@
 //! a rule with few occurrences or none then reaches the end of the crate's years (10 000) soon, where both engines
 //! stop, instead of making the crate step through 99 999 empty periods (the table tests cover that bound).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike};
 use crate::zone::Zone;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::Config;
@@ -19,14 +19,14 @@ use rrule::{RRule, RRuleSet, Unvalidated};
 
 use super::occurrences::Occurrences;
 use super::rule::{self, RuleText};
-use super::validate::RecurrenceRule;
+use super::validate::{MIXED_BYDAY, RecurrenceRule};
 use super::{COUNT_PERIODS, expandable, last_counted, period_length};
 
 /// Occurrences compared per rule and start.
 const FIRST: usize = 40;
 
 fn floating(at: NaiveDateTime) -> DateTime<rrule::Tz> {
-    rrule::Zone::UTC.from_utc_datetime(&at)
+    rrule::Tz::UTC.from_utc_datetime(&at)
 }
 
 /// The rule as the `rrule` crate reads and validates it, as the calendar used to (parts through the crate's string
@@ -70,6 +70,8 @@ fn agree(text: &str, start: NaiveDateTime, from: NaiveDateTime) -> Result<bool, 
     let (mine, reference) = match (expandable(&checked, start), oracle(&checked, start, true)) {
         (Ok(mine), Ok(reference)) => (mine, reference),
         (Err(_), Err(_)) => return Ok(false),
+        // Refused here where the crate expands it to less than RFC 5545 says (see validate.rs).
+        (Err(problem), Ok(_)) if problem.contains(MIXED_BYDAY) => return Ok(false),
         (mine, reference) => {
             return Err(format!("{text} from {start}: ours {mine:?}, the crate's {reference:?}"));
         }
@@ -192,7 +194,6 @@ fn weekday_ordinals_in_months_and_years_match_the_oracle() {
             "FREQ=MONTHLY;BYDAY=1MO,-1FR",
             "FREQ=MONTHLY;BYDAY=5WE",
             "FREQ=MONTHLY;BYDAY=-4SU,+2TU;INTERVAL=5",
-            "FREQ=MONTHLY;BYDAY=MO,1TU",
             "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=1,2,3",
             "FREQ=YEARLY;BYDAY=20MO",
             "FREQ=YEARLY;BYDAY=-1SU,53TH",

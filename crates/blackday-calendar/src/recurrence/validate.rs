@@ -9,7 +9,9 @@
 //! module replaced it: BYMONTHDAY with WEEKLY (days from the end of the month are let through, as the crate does);
 //! BYYEARDAY with MONTHLY, WEEKLY or DAILY; BYWEEKNO other than with
 //! YEARLY; a BYSETPOS or a BYDAY ordinal outside the range the crate allows for the frequency (its ranges, some
-//! narrower than RFC 5545's: `-5MO` is refused in a MONTHLY rule). The crate's other refusals cannot happen to a
+//! narrower than RFC 5545's: `-5MO` is refused in a MONTHLY rule). One refusal is this engine's own: a MONTHLY or
+//! YEARLY BYDAY mixing weekdays with and without an ordinal, which the crate reads as expanding to less than RFC
+//! 5545 says (see [`check`]). The crate's other refusals cannot happen to a
 //! rule that has come this far (a BYSETPOS with no other BYxxx part, a rule with no time of day: both are filled in
 //! from DTSTART first; an UNTIL before DTSTART is refused when the rule is read).
 
@@ -199,8 +201,22 @@ fn check(
             ));
         }
     }
+    // The `rrule` crate reads weekdays with and without an ordinal in one MONTHLY or YEARLY BYDAY as narrowing each
+    // other (`MO,1TU` keeps no day), where RFC 5545 takes both: a BlackDay written so would block nothing. Refused
+    // (a refused feed holds) rather than read either way, so no rule means less than its author wrote.
+    let mixed = by_day.iter().any(|day| matches!(day, ByDay::Every(_)))
+        && by_day.iter().any(|day| matches!(day, ByDay::Nth(..)));
+    if mixed && matches!(freq, Frequency::Monthly | Frequency::Yearly) {
+        return Err(format!(
+            "the rule is not valid: {MIXED_BYDAY} with FREQ={freq}; write the weekdays with a number (1TU) and those \
+             without (MO) as two rules"
+        ));
+    }
     Ok(())
 }
+
+/// The refusal of a MONTHLY or YEARLY BYDAY with weekdays both with and without an ordinal.
+pub(crate) const MIXED_BYDAY: &str = "BYDAY mixes weekdays with and without a number (MO,1TU)";
 
 fn weekday_name(day: Weekday) -> &'static str {
     match day {
@@ -265,6 +281,14 @@ mod tests {
                 "BYDAY=-5MO is out of range; with FREQ=MONTHLY an ordinal is from -4 to 5",
             ),
             ("FREQ=YEARLY;BYDAY=54FR", "from -52 to 53"),
+            (
+                "FREQ=MONTHLY;BYDAY=MO,1TU",
+                "BYDAY mixes weekdays with and without a number",
+            ),
+            (
+                "FREQ=YEARLY;BYMONTH=5;BYDAY=-1MO,FR",
+                "write the weekdays with a number (1TU) and those without",
+            ),
         ] {
             let problem = rule(text, "2026-01-01 00:00:00").unwrap_err();
             assert!(problem.starts_with("the rule is not valid: "), "{problem}");
@@ -274,6 +298,8 @@ mod tests {
             "FREQ=HOURLY;BYYEARDAY=1",
             "FREQ=MONTHLY;BYDAY=5MO,-4SU",
             "FREQ=YEARLY;BYSETPOS=-366",
+            // Other frequencies ignore ordinals, so every such weekday counts: nothing is lost.
+            "FREQ=WEEKLY;BYDAY=MO,1TU",
         ] {
             assert!(rule(fine, "2026-01-01 00:00:00").is_ok(), "{fine}");
         }
