@@ -198,7 +198,14 @@ impl Recurrence {
         self.spans_from(self.start, zone, role, first, last)
     }
 
-    fn spans_from(&self, anchor: NaiveDateTime, zone: Zone, role: Role, first: NaiveDate, last: NaiveDate) -> Vec<Span> {
+    fn spans_from(
+        &self,
+        anchor: NaiveDateTime,
+        zone: Zone,
+        role: Role,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Vec<Span> {
         // Occurrences start on whole seconds: none later on the last day than this.
         let horizon = last.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
         let mut starts: Vec<NaiveDateTime> = self
