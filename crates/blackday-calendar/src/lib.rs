@@ -112,6 +112,7 @@
 //! beyond that they say `None` ("not within the horizon"), never "clear".
 
 mod calendar;
+mod civil;
 mod document;
 mod error;
 pub mod ics;

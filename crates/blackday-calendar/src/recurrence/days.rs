@@ -16,6 +16,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::parts::Frequency;
 use super::validate::RecurrenceRule;
+use crate::civil;
 
 /// The days of the period whose first day is `first`, that the rule keeps, in order, into `out`.
 ///
@@ -207,21 +208,12 @@ impl WeekNumbers {
     }
 }
 
-pub(crate) fn is_leap(year: i32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
 fn year_length(year: i32) -> u32 {
-    if is_leap(year) { 366 } else { 365 }
+    civil::year_length(i64::from(year))
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    civil::days_in_month(i64::from(year), month)
 }
 
 /// The weekday of 1 January (0 for Monday), by arithmetic, so that any year has one (chrono's dates end).

@@ -13,6 +13,8 @@ use chrono::{DateTime, Datelike, FixedOffset, MappedLocalTime};
 use tz::timezone::{AlternateTime, RuleDay, TransitionRule};
 use tz::{LocalTimeType, TimeZone, TimeZoneRef};
 
+use crate::civil;
+
 const DAY: i64 = 86_400;
 
 /// 400 Gregorian years in seconds: 146 097 days, a whole number of weeks.
@@ -323,7 +325,7 @@ fn rule_day(day: &RuleDay, year: i64) -> i64 {
         // `Jn`: 1–365, February 29 never counted.
         RuleDay::Julian1WithoutLeap(day) => {
             let day = i64::from(day.get());
-            january_first + day - 1 + i64::from(is_leap(year) && day >= 60)
+            january_first + day - 1 + i64::from(civil::is_leap(year) && day >= 60)
         }
         // `n`: 0–365, February 29 counted (365 in a common year is January 1 of the next).
         RuleDay::Julian0WithLeap(day) => january_first + i64::from(day.get()),
@@ -335,24 +337,11 @@ fn rule_day(day: &RuleDay, year: i64) -> i64 {
             let first_weekday = (first + 4).rem_euclid(7);
             let mut offset =
                 (i64::from(day.week_day()) - first_weekday).rem_euclid(7) + (i64::from(day.week()) - 1) * 7;
-            if offset >= days_in_month(year, month) {
+            if offset >= i64::from(civil::days_in_month(year, day.month().into())) {
                 offset -= 7;
             }
             first + offset
         }
-    }
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
     }
 }
 
