@@ -83,7 +83,7 @@ fn keeps(rule: &RecurrenceRule, day: NaiveDate, weeks: Option<&WeekNumbers>) -> 
         return false;
     }
     if let Some(weeks) = weeks
-        && !weeks.keeps(day.ordinal0(), &rule.by_week_no)
+        && !weeks.keeps(day.ordinal0(), &rule.by_week_no, rule.by_set_pos.is_empty())
     {
         return false;
     }
@@ -148,21 +148,16 @@ pub(crate) struct WeekNumbers {
     /// The number python-dateutil (and the `rrule` crate) give the previous year's last week when deciding whether
     /// the year's first days (those before week 1) are kept.
     previous_last: i64,
+    /// The previous year's last week as RFC 5545 numbers it: the weeks that year has (52 or 53).
+    previous_weeks: i64,
 }
 
 impl WeekNumbers {
     pub(crate) fn new(year: i32, week_start: Weekday) -> WeekNumbers {
         let start = week_start.num_days_from_monday();
-        let length = year_length(year);
         let weekday = january_first(year);
-        let lead = (7 + start - weekday) % 7;
-        // Days from week 1's first day to 31 December.
-        let counted = if lead >= 4 {
-            length + (7 + weekday - start) % 7
-        } else {
-            length - lead
-        };
-        let weeks = counted / 7 + (counted % 7) / 4;
+        let (lead, counted) = Self::counted(year, start, weekday);
+        let weeks = Self::weeks(counted);
         // python-dateutil's formula, kept as the `rrule` crate has it: when the previous year's week 1 started in
         // that year, it counts this year's days (from week 1) rather than the previous year's, and so calls the
         // previous year's last week 53 in some years where it is 52 (2021's last week, holding 1 and 2 January
@@ -175,15 +170,46 @@ impl WeekNumbers {
         } else {
             counted
         };
+        let previous_year = year.saturating_sub(1);
+        let (_, previous_counted) = Self::counted(previous_year, start, january_first(previous_year));
         WeekNumbers {
             lead,
             weeks,
             previous_last: 52 + i64::from((previous % 7) / 4),
+            previous_weeks: i64::from(Self::weeks(previous_counted)),
         }
     }
 
+    /// Days from 1 January to the first `start` weekday (0 Monday) on or after it, and days from week 1's first day
+    /// to 31 December, for a year whose 1 January is `weekday`.
+    fn counted(year: i32, start: u32, weekday: u32) -> (u32, u32) {
+        let length = year_length(year);
+        let lead = (7 + start - weekday) % 7;
+        let counted = if lead >= 4 {
+            length + (7 + weekday - start) % 7
+        } else {
+            length - lead
+        };
+        (lead, counted)
+    }
+
+    /// Whole weeks, and a last week holding four or more of the year's days.
+    fn weeks(counted: u32) -> u32 {
+        counted / 7 + (counted % 7) / 4
+    }
+
+    /// Whether the day `ordinal0` is kept only because its week is numbered as RFC 5545 numbers it: one of the
+    /// year's first days, in the previous year's last week, which python-dateutil's formula numbers otherwise.
+    #[cfg(test)]
+    pub(crate) fn kept_only_by_rfc_numbering(&self, ordinal0: u32, list: &[i8]) -> bool {
+        self.keeps(ordinal0, list, true) && !self.keeps(ordinal0, list, false)
+    }
+
     /// Whether the day `ordinal0` (0 for 1 January) is in one of the weeks `list` names (negative: from the end).
-    fn keeps(&self, ordinal0: u32, list: &[i8]) -> bool {
+    /// With `widen`, the year's first days in the previous year's last week are kept under RFC 5545's number for
+    /// that week as well as python-dateutil's; without it (a rule with BYSETPOS, where a larger set would move the
+    /// positions rather than add days) under python-dateutil's only, as the `rrule` crate does.
+    fn keeps(&self, ordinal0: u32, list: &[i8], widen: bool) -> bool {
         let names = |n: i64| list.iter().any(|w| i64::from(*w) == n);
         let week = if self.lead >= 4 {
             // Week 1 started in the previous year; the days before the first WKST are its last days.
@@ -193,8 +219,10 @@ impl WeekNumbers {
                 (ordinal0 - self.lead) / 7 + 2
             }
         } else if ordinal0 < self.lead {
-            // The previous year's last week.
-            return names(-1) || names(self.previous_last);
+            // The previous year's last week: as RFC 5545 numbers it, and as python-dateutil's formula (which the
+            // `rrule` crate follows) does where that differs (2021's last week, holding 1 and 2 January 2022, is 52;
+            // the formula says 53). Either number keeps the days, so no reading blocks less than the other.
+            return names(-1) || names(self.previous_last) || (widen && names(self.previous_weeks));
         } else {
             (ordinal0 - self.lead) / 7 + 1
         };
@@ -239,8 +267,8 @@ mod tests {
         }
     }
 
-    /// With WKST=MO the week numbers are ISO 8601's, except the previous year's last week as noted on
-    /// [`WeekNumbers`].
+    /// With WKST=MO the week numbers are ISO 8601's; python-dateutil's reading of the previous year's last week
+    /// (noted on [`WeekNumbers`]) is kept, and widened to ISO's number.
     #[test]
     fn monday_weeks_are_iso_weeks() {
         for year in 1995..2035 {
@@ -260,7 +288,14 @@ mod tests {
                     } else {
                         n == -1 || i64::from(n) == weeks.previous_last
                     };
-                    assert_eq!(weeks.keeps(day.ordinal0(), &[n]), named, "{day} week {n}");
+                    assert_eq!(weeks.keeps(day.ordinal0(), &[n], false), named, "{day} week {n}");
+                    // Widened, the previous year's last week is also its ISO number.
+                    let iso_named = named || (iso.year() < year && i32::from(n) == i32::try_from(iso.week()).unwrap());
+                    assert_eq!(
+                        weeks.keeps(day.ordinal0(), &[n], true),
+                        iso_named,
+                        "{day} week {n}, widened"
+                    );
                 }
                 day = day.succ_opt().unwrap();
             }

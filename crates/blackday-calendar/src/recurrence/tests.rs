@@ -208,3 +208,44 @@ fn a_count_rule_too_sparse_to_end_quickly_is_left_without_an_end() {
     assert_eq!(starts(&weekly, "2026-03-09", "2026-03-09"), ["2026-03-09 09:00"]);
     assert!(starts(&weekly, "2026-03-16", "2026-12-31").is_empty());
 }
+
+#[test]
+fn a_weeks_first_days_in_the_previous_year_count_under_its_iso_number() {
+    // ISO week 52 of 2021 runs from Monday 27 December 2021 to Sunday 2 January 2022. python-dateutil's formula (the
+    // rrule crate's) calls that week 53 when it expands 2022, so a BYWEEKNO=52 BlackDay missed 1 and 2 January.
+    let week_52 = make(
+        "FREQ=YEARLY;BYWEEKNO=52;BYDAY=SA,SU",
+        "2021-01-02 00:00",
+        Length::wall(TimeDelta::hours(24)),
+        Zone::UTC,
+        &[],
+    );
+    assert_eq!(
+        starts(&week_52, "2021-12-20", "2022-01-10"),
+        ["2022-01-01 00:00", "2022-01-02 00:00"]
+    );
+    // The formula's number keeps them too (no reading blocks less than before).
+    let week_53 = make(
+        "FREQ=YEARLY;BYWEEKNO=53;BYDAY=SA,SU",
+        "2021-01-02 00:00",
+        Length::wall(TimeDelta::hours(24)),
+        Zone::UTC,
+        &[],
+    );
+    assert_eq!(
+        starts(&week_53, "2021-12-20", "2022-01-10"),
+        ["2022-01-01 00:00", "2022-01-02 00:00"]
+    );
+    // With BYSETPOS the set is the crate's: a larger one would move the positions, not add days.
+    let first_of_week_52 = make(
+        "FREQ=YEARLY;BYWEEKNO=52;BYSETPOS=1",
+        "2021-01-02 00:00",
+        Length::wall(TimeDelta::hours(1)),
+        Zone::UTC,
+        &[],
+    );
+    assert_eq!(
+        starts(&first_of_week_52, "2022-01-01", "2022-12-31"),
+        ["2022-12-26 00:00"]
+    );
+}
